@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Installs the system packages a target needs when they are missing: with apt as root, else says what to install.
+set -euo pipefail
+target=${1:-run}
+
+need=()
+command -v ffmpeg >/dev/null 2>&1 && command -v ffprobe >/dev/null 2>&1 || need+=(ffmpeg)
+# bubblewrap is the OS sandbox around every ffmpeg run; taskset (util-linux) bounds a job's CPUs.
+command -v bwrap >/dev/null 2>&1 || need+=(bubblewrap)
+command -v taskset >/dev/null 2>&1 || need+=(util-linux)
+if [ "$target" = test ] || [ "$target" = bench ]; then
+  command -v curl >/dev/null 2>&1 || need+=(curl)
+fi
+if [ "$target" = bench ]; then
+  command -v wrk >/dev/null 2>&1 || need+=(wrk)
+  command -v jq >/dev/null 2>&1 || need+=(jq)
+fi
+command -v dotnet >/dev/null 2>&1 || { echo "The .NET SDK is required (https://dot.net); 'dotnet' is not on PATH." >&2; exit 1; }
+
+[ ${#need[@]} -eq 0 ] && exit 0
+if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+  echo "Installing ${need[*]} with apt-get..."
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq >/dev/null
+  apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+else
+  echo "Missing: ${need[*]}. Install them first, e.g.: sudo apt-get install ${need[*]}" >&2
+  # The server still runs without bubblewrap (with a warning); ffmpeg it cannot do without.
+  for p in "${need[@]}"; do [ "$p" = bubblewrap ] || exit 1; done
+fi

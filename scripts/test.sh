@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# Runs every test project and ends with one line: "N passed, M failed" over all of them.
+set -uo pipefail
+config=${1:-Release}
+results=TestResults
+rm -rf "$results"
+dotnet build Rendition.slnx -c "$config" --nologo -v quiet || { echo "0 passed, 1 failed"; exit 1; }
+dotnet test Rendition.slnx -c "$config" --no-build --nologo --results-directory "$results" --logger "trx" 2>&1 | grep -vE '^\s*$'
+status=${PIPESTATUS[0]}
+passed=0; failed=0
+for trx in "$results"/*.trx; do
+  [ -f "$trx" ] || continue
+  counters=$(grep -o '<Counters [^>]*>' "$trx" | head -n 1)
+  p=$(sed -n 's/.* passed="\([0-9]*\)".*/\1/p' <<<"$counters"); f=$(sed -n 's/.* failed="\([0-9]*\)".*/\1/p' <<<"$counters")
+  passed=$((passed + ${p:-0})); failed=$((failed + ${f:-0}))
+done
+if [ "$passed" -eq 0 ] && [ "$failed" -eq 0 ]; then failed=1; echo "No test ran." >&2; fi
+[ "$status" -ne 0 ] && [ "$failed" -eq 0 ] && failed=1
+echo "$passed passed, $failed failed"
+[ "$status" -eq 0 ] && [ "$failed" -eq 0 ]

@@ -1,0 +1,145 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace Rendition.Core.Contracts;
+
+/// <summary>Command statuses on the wire; clients of both anchors only know these four.</summary>
+public static class CommandStatus
+{
+    public const string Queued = "QUEUED";
+    public const string Processing = "PROCESSING";
+    public const string Success = "SUCCESS";
+    public const string Failed = "FAILED";
+
+    public static bool IsFinal(string status) => status is Success or Failed;
+}
+
+/// <summary>File statuses on the wire.</summary>
+public static class FileStatus
+{
+    public const string Processing = "PROCESSING";
+    public const string Stored = "STORED";
+    public const string Failed = "FAILED";
+}
+
+/// <summary>Which public API a command was submitted through; it decides wire details such as <c>command_type</c>.</summary>
+public enum ApiFlavor
+{
+    RenderIO = 0,
+    Rendi = 1,
+}
+
+/// <summary>Body of the run-command endpoints (single command; chained fields are accepted by their own endpoint).</summary>
+public sealed class SubmitCommandRequest
+{
+    public Dictionary<string, string?>? InputFiles { get; set; }
+    public Dictionary<string, string?>? OutputFiles { get; set; }
+    public string? FfmpegCommand { get; set; }
+    public Dictionary<string, JsonElement>? Metadata { get; set; }
+    public string? WebhookUrl { get; set; }
+    public int? MaxCommandRunSeconds { get; set; }
+    public int? VcpuCount { get; set; }
+}
+
+/// <summary>The stored and echoed <c>original_request</c>.</summary>
+public sealed class OriginalRequest
+{
+    public Dictionary<string, string> InputFiles { get; set; } = [];
+    public Dictionary<string, string> OutputFiles { get; set; } = [];
+
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public string? FfmpegCommand { get; set; }
+
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public List<string>? FfmpegCommands { get; set; }
+
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public int? MaxCommandRunSeconds { get; set; }
+
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public int? VcpuCount { get; set; }
+
+    /// <summary>The command strings to run in order, whichever field carried them.</summary>
+    public IReadOnlyList<string> Commands() =>
+        FfmpegCommands ?? (FfmpegCommand is null ? [] : [FfmpegCommand]);
+}
+
+public sealed record SubmitCommandResponse(string CommandId);
+
+public sealed record ErrorResponse(string Error, string Message)
+{
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public IReadOnlyList<ValidationDetail>? Details { get; init; }
+}
+
+/// <summary>Media facts ffprobe gives for a stored file, as they appear on the wire.</summary>
+public sealed class MediaInfo
+{
+    public double? Duration { get; set; }
+    public string? FileType { get; set; }
+    public string? FileFormat { get; set; }
+    public string? Codec { get; set; }
+    public string? PixelFormat { get; set; }
+    public string? MimeType { get; set; }
+    public int? Width { get; set; }
+    public int? Height { get; set; }
+    public double? FrameRate { get; set; }
+    public double? BitrateVideoKb { get; set; }
+    public double? BitrateAudioKb { get; set; }
+    public bool? IsVaryingFrameRate { get; set; }
+    public int? SampleRate { get; set; }
+    public int? Channels { get; set; }
+}
+
+/// <summary><c>OutputFileMeta</c> of the poll response.</summary>
+public sealed class OutputFileMeta
+{
+    public required string FileId { get; set; }
+    public string? StorageUrl { get; set; }
+    public required string Status { get; set; }
+    public required string RendiStoreType { get; set; }
+    public bool IsDeleted { get; set; }
+    public required string Filename { get; set; }
+    public double? SizeMbytes { get; set; }
+    public double? Duration { get; set; }
+    public string? FileType { get; set; }
+    public string? FileFormat { get; set; }
+    public string? Codec { get; set; }
+    public string? PixelFormat { get; set; }
+    public string? MimeType { get; set; }
+    public int? Width { get; set; }
+    public int? Height { get; set; }
+    public double? FrameRate { get; set; }
+    public double? BitrateVideoKb { get; set; }
+    public double? BitrateAudioKb { get; set; }
+    public bool IsVaryingFrameRate { get; set; }
+}
+
+/// <summary><c>CommandPollResponse</c>: RenderIO's fields plus Rendi's <c>vcpu_count</c>.</summary>
+public sealed class CommandPollResponse
+{
+    public required string CommandId { get; set; }
+    public required string Status { get; set; }
+    public required string CommandType { get; set; }
+    public double? TotalProcessingSeconds { get; set; }
+    public double? FfmpegCommandRunSeconds { get; set; }
+    public int? VcpuCount { get; set; }
+    public JsonElement? Metadata { get; set; }
+    public string? ErrorStatus { get; set; }
+    public string? ErrorMessage { get; set; }
+    public Dictionary<string, OutputFileMeta> OutputFiles { get; set; } = [];
+    public required OriginalRequest OriginalRequest { get; set; }
+}
+
+[JsonSourceGenerationOptions(
+    PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower,
+    DefaultIgnoreCondition = JsonIgnoreCondition.Never,
+    NumberHandling = JsonNumberHandling.Strict)]
+[JsonSerializable(typeof(SubmitCommandRequest))]
+[JsonSerializable(typeof(SubmitCommandResponse))]
+[JsonSerializable(typeof(OriginalRequest))]
+[JsonSerializable(typeof(ErrorResponse))]
+[JsonSerializable(typeof(MediaInfo))]
+[JsonSerializable(typeof(CommandPollResponse))]
+[JsonSerializable(typeof(Dictionary<string, JsonElement>))]
+public sealed partial class WireJson : JsonSerializerContext;

@@ -1,0 +1,52 @@
+namespace Rendition.Core;
+
+/// <summary>Machine-readable error codes used in API error bodies and in failed jobs' <c>error_status</c>.</summary>
+public static class ErrorCodes
+{
+    public const string InvalidRequest = "INVALID_REQUEST";
+    public const string ValidationError = "VALIDATION_ERROR";
+    public const string Unauthorized = "UNAUTHORIZED";
+    public const string Forbidden = "FORBIDDEN";
+    public const string NotFound = "NOT_FOUND";
+    public const string Conflict = "CONFLICT";
+    public const string RateLimited = "RATE_LIMITED";
+    public const string PayloadTooLarge = "PAYLOAD_TOO_LARGE";
+    public const string InternalError = "INTERNAL_ERROR";
+
+    public const string UnreachableInputFile = "UNREACHABLE_INPUT_FILE";
+    public const string FfmpegError = "FFMPEG_ERROR";
+    public const string Timeout = "TIMEOUT";
+    public const string OutputMissing = "OUTPUT_MISSING";
+    public const string StorageError = "STORAGE_ERROR";
+}
+
+/// <summary>One field-level problem in a 422 <c>VALIDATION_ERROR</c> answer.</summary>
+public sealed record ValidationDetail(string Field, string Message);
+
+/// <summary>Thrown by request validation; the API turns it into 422 with the details list.</summary>
+public sealed class RequestValidationException : Exception
+{
+    public RequestValidationException(IReadOnlyList<ValidationDetail> details)
+        : base(details.Count == 0 ? "The request is invalid." : string.Join("; ", details.Select(d => $"{d.Field}: {d.Message}")))
+    {
+        Details = details;
+    }
+
+    public RequestValidationException(string field, string message)
+        : this([new ValidationDetail(field, message)])
+    {
+    }
+
+    public RequestValidationException()
+        : this([])
+    {
+    }
+
+    public RequestValidationException(string message, Exception innerException)
+        : base(message, innerException)
+    {
+        Details = [];
+    }
+
+    public IReadOnlyList<ValidationDetail> Details { get; } = [];
+}

@@ -1,0 +1,37 @@
+namespace Rendition.Core;
+
+/// <summary>Service-wide settings, bound from <c>RENDITION_*</c> variables at start.</summary>
+public sealed class RenditionOptions
+{
+    /// <summary>Root of everything the embedded default keeps: the SQLite database, blobs, job directories, the signing key.</summary>
+    public string DataDir { get; set; } = "./data";
+
+    /// <summary>Base URL clients reach this server at; storage URLs are built on it.</summary>
+    public string PublicUrl { get; set; } = "http://localhost:8080";
+
+    public string? BootstrapApiKey { get; set; }
+
+    /// <summary>Let input URLs and webhooks reach loopback, private and link-local addresses (off by default: SSRF).</summary>
+    public bool AllowPrivateUrls { get; set; }
+
+    /// <summary>Concurrent jobs per process.</summary>
+    public int Workers { get; set; } = Environment.ProcessorCount;
+
+    /// <summary>Upper bound a request's <c>max_command_run_seconds</c> may ask for.</summary>
+    public int MaxCommandRunSeconds { get; set; } = 3600;
+
+    public int DefaultCommandRunSeconds { get; set; } = 300;
+
+    /// <summary>Largest input file fetched, in MiB.</summary>
+    public long MaxInputMb { get; set; } = 5120;
+
+    /// <summary>How long a signed storage URL stays valid.</summary>
+    public int UrlExpirySeconds { get; set; } = 7 * 24 * 3600;
+
+    /// <summary>Path of the ffmpeg binary; ffprobe is looked up the same way.</summary>
+    public string FfmpegPath { get; set; } = "ffmpeg";
+
+    public string FfprobePath { get; set; } = "ffprobe";
+
+    public string FullDataDir => Path.GetFullPath(DataDir);
+}

@@ -1,0 +1,72 @@
+namespace Rendition.Core.Storage;
+
+/// <summary>Accounts and their API keys (keys only as SHA-256 hashes).</summary>
+public interface IAccountStore
+{
+    /// <summary>The account owning the active key with this hash, or null.</summary>
+    Task<Account?> FindByKeyHashAsync(string keyHash, CancellationToken ct);
+
+    Task<Account?> FindByNameAsync(string name, CancellationToken ct);
+
+    /// <summary>Creates the account; throws <see cref="InvalidOperationException"/> when the name is taken.</summary>
+    Task<Account> CreateAccountAsync(string name, CancellationToken ct);
+
+    /// <summary>Adds a key (by hash) to the account; a hash already present is left as it is.</summary>
+    Task AddKeyAsync(Guid accountId, string keyHash, string displayPrefix, string? label, CancellationToken ct);
+
+    Task<int> CountAccountsAsync(CancellationToken ct);
+}
+
+/// <summary>Commands, their output files, and the job queue.</summary>
+public interface ICommandStore
+{
+    /// <summary>Stores a new QUEUED command durably before returning.</summary>
+    Task InsertAsync(CommandRecord command, CancellationToken ct);
+
+    /// <summary>The account's command with its files, or null (also when it is another account's).</summary>
+    Task<(CommandRecord Command, IReadOnlyList<FileRecord> Files)?> GetAsync(Guid accountId, Guid commandId, CancellationToken ct);
+
+    /// <summary>Takes the oldest runnable job and marks it PROCESSING under a new lease, or returns null.</summary>
+    Task<JobLease?> TryClaimAsync(TimeSpan leaseDuration, CancellationToken ct);
+
+    /// <summary>Extends the lease; false when it was lost.</summary>
+    Task<bool> HeartbeatAsync(JobLease lease, TimeSpan leaseDuration, CancellationToken ct);
+
+    /// <summary>Marks the job SUCCESS with its files in one transaction; false when the lease was lost.</summary>
+    Task<bool> CompleteAsync(JobLease lease, double ffmpegSeconds, IReadOnlyList<FileRecord> files, CancellationToken ct);
+
+    /// <summary>Marks the job FAILED; false when the lease was lost.</summary>
+    Task<bool> FailAsync(JobLease lease, string errorStatus, string errorMessage, double? ffmpegSeconds, CancellationToken ct);
+
+    /// <summary>Makes jobs whose worker is gone runnable again; returns how many.</summary>
+    Task<int> RequeueAbandonedAsync(bool all, CancellationToken ct);
+
+    Task<FileRecord?> GetFileAsync(Guid fileId, CancellationToken ct);
+}
+
+/// <summary>Where stored files' bytes live and how clients reach them.</summary>
+public interface IBlobStore
+{
+    /// <summary>Takes ownership of a finished local file (it may be moved) and stores it under <paramref name="key"/>.</summary>
+    Task PutFileAsync(string key, string localPath, CancellationToken ct);
+
+    /// <summary>Writes the blob to a local file.</summary>
+    Task CopyToFileAsync(string key, string destinationPath, CancellationToken ct);
+
+    Task DeleteAsync(string key, CancellationToken ct);
+
+    /// <summary>A URL clients can GET without an API key, valid for <paramref name="validFor"/>.</summary>
+    string GetDownloadUrl(string key, TimeSpan validFor);
+
+    /// <summary>When <paramref name="url"/> is a valid download URL of this store, the blob key it names.</summary>
+    bool TryResolveOwnUrl(Uri url, out string key);
+}
+
+/// <summary>Wakes workers when a job is queued (in process; other stores add their own channel).</summary>
+public interface IJobSignal
+{
+    void Notify();
+
+    /// <summary>Waits for a notification or the timeout; true when notified.</summary>
+    Task<bool> WaitAsync(TimeSpan timeout, CancellationToken ct);
+}

@@ -1,0 +1,55 @@
+namespace Rendition.Core.Storage;
+
+/// <summary>An account; every command and file belongs to exactly one.</summary>
+public sealed record Account(Guid Id, string Name, long CreatedAt);
+
+/// <summary>A stored command, as the job store keeps it.</summary>
+public sealed class CommandRecord
+{
+    public Guid Id { get; set; }
+    public Guid AccountId { get; set; }
+    public string Status { get; set; } = "";
+    public string CommandType { get; set; } = "";
+    public int Flavor { get; set; }
+
+    /// <summary>The <c>original_request</c> JSON; the worker reads the commands and file maps from it.</summary>
+    public string RequestJson { get; set; } = "";
+    public string? MetadataJson { get; set; }
+    public string? WebhookUrl { get; set; }
+    public int MaxSeconds { get; set; }
+    public int VcpuCount { get; set; }
+    public long CreatedAt { get; set; }
+    public long? StartedAt { get; set; }
+    public long? CompletedAt { get; set; }
+    public double? FfmpegSeconds { get; set; }
+    public string? ErrorStatus { get; set; }
+    public string? ErrorMessage { get; set; }
+    public int Attempts { get; set; }
+}
+
+/// <summary>A stored file: a command output, an upload or a file stored from a URL.</summary>
+public sealed class FileRecord
+{
+    public Guid Id { get; set; }
+    public Guid AccountId { get; set; }
+    public Guid? CommandId { get; set; }
+    public string? Alias { get; set; }
+    public string Filename { get; set; } = "";
+    public string Status { get; set; } = "";
+    public string StoreType { get; set; } = "OUTPUT";
+
+    /// <summary>Where the blob store keeps the bytes.</summary>
+    public string StorageKey { get; set; } = "";
+    public long? SizeBytes { get; set; }
+
+    /// <summary><see cref="Contracts.MediaInfo"/> as JSON.</summary>
+    public string? MediaJson { get; set; }
+    public bool IsDeleted { get; set; }
+    public long CreatedAt { get; set; }
+    public string? OriginalFileUrl { get; set; }
+    public string? ErrorStatus { get; set; }
+    public string? ErrorMessage { get; set; }
+}
+
+/// <summary>A worker's hold on a job: the token fences every write back so a worker that lost its lease cannot overwrite.</summary>
+public sealed record JobLease(CommandRecord Command, Guid Token);

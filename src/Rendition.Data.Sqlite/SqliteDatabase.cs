@@ -1,0 +1,122 @@
+using Microsoft.Data.Sqlite;
+
+namespace Rendition.Data.Sqlite;
+
+/// <summary>Opens connections to the embedded database and applies versioned migrations (PRAGMA user_version).</summary>
+public sealed class SqliteDatabase
+{
+    private static readonly string[] Migrations =
+    [
+        """
+        CREATE TABLE accounts (
+            id TEXT PRIMARY KEY,
+            name TEXT NOT NULL UNIQUE,
+            created_at INTEGER NOT NULL
+        );
+        CREATE TABLE api_keys (
+            id TEXT PRIMARY KEY,
+            account_id TEXT NOT NULL REFERENCES accounts(id),
+            key_hash TEXT NOT NULL UNIQUE,
+            display_prefix TEXT NOT NULL,
+            label TEXT,
+            created_at INTEGER NOT NULL,
+            last_used_at INTEGER,
+            revoked_at INTEGER
+        );
+        CREATE TABLE commands (
+            id TEXT PRIMARY KEY,
+            account_id TEXT NOT NULL REFERENCES accounts(id),
+            status TEXT NOT NULL,
+            command_type TEXT NOT NULL,
+            flavor INTEGER NOT NULL,
+            request_json TEXT NOT NULL,
+            metadata_json TEXT,
+            webhook_url TEXT,
+            max_seconds INTEGER NOT NULL,
+            vcpu_count INTEGER NOT NULL,
+            created_at INTEGER NOT NULL,
+            started_at INTEGER,
+            completed_at INTEGER,
+            ffmpeg_seconds REAL,
+            error_status TEXT,
+            error_message TEXT,
+            attempts INTEGER NOT NULL DEFAULT 0,
+            lease_token TEXT,
+            lease_expires_at INTEGER
+        );
+        CREATE INDEX ix_commands_queue ON commands(status, created_at);
+        CREATE INDEX ix_commands_account ON commands(account_id, created_at DESC);
+        CREATE TABLE files (
+            id TEXT PRIMARY KEY,
+            account_id TEXT NOT NULL REFERENCES accounts(id),
+            command_id TEXT REFERENCES commands(id),
+            alias TEXT,
+            filename TEXT NOT NULL,
+            status TEXT NOT NULL,
+            store_type TEXT NOT NULL,
+            storage_key TEXT NOT NULL,
+            size_bytes INTEGER,
+            media_json TEXT,
+            is_deleted INTEGER NOT NULL DEFAULT 0,
+            created_at INTEGER NOT NULL,
+            original_file_url TEXT,
+            error_status TEXT,
+            error_message TEXT
+        );
+        CREATE INDEX ix_files_command ON files(command_id);
+        CREATE INDEX ix_files_account ON files(account_id, created_at DESC);
+        """,
+    ];
+
+    private readonly string _connectionString;
+
+    public SqliteDatabase(string path)
+    {
+        Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
+        _connectionString = new SqliteConnectionStringBuilder
+        {
+            DataSource = path,
+            Pooling = true,
+            DefaultTimeout = 30,
+        }.ToString();
+    }
+
+    public async Task<SqliteConnection> OpenAsync(CancellationToken ct)
+    {
+        var connection = new SqliteConnection(_connectionString);
+        await connection.OpenAsync(ct);
+        return connection;
+    }
+
+    /// <summary>Switches to WAL (readers never block the writer) and applies the migrations not yet applied.</summary>
+    public async Task MigrateAsync(CancellationToken ct)
+    {
+        await using var connection = await OpenAsync(ct);
+        await ExecuteAsync(connection, "PRAGMA journal_mode=WAL;", ct);
+        await using var tx = (SqliteTransaction)await connection.BeginTransactionAsync(ct);
+        var version = Convert.ToInt32(await ScalarAsync(connection, tx, "PRAGMA user_version;", ct), System.Globalization.CultureInfo.InvariantCulture);
+        for (var v = version; v < Migrations.Length; v++)
+        {
+            await using var cmd = connection.CreateCommand();
+            cmd.Transaction = tx;
+            cmd.CommandText = Migrations[v] + $"\nPRAGMA user_version = {v + 1};";
+            await cmd.ExecuteNonQueryAsync(ct);
+        }
+        await tx.CommitAsync(ct);
+    }
+
+    private static async Task ExecuteAsync(SqliteConnection connection, string sql, CancellationToken ct)
+    {
+        await using var cmd = connection.CreateCommand();
+        cmd.CommandText = sql;
+        await cmd.ExecuteNonQueryAsync(ct);
+    }
+
+    private static async Task<object?> ScalarAsync(SqliteConnection connection, SqliteTransaction tx, string sql, CancellationToken ct)
+    {
+        await using var cmd = connection.CreateCommand();
+        cmd.Transaction = tx;
+        cmd.CommandText = sql;
+        return await cmd.ExecuteScalarAsync(ct);
+    }
+}

@@ -1,0 +1,262 @@
+using System.Data.Common;
+using Microsoft.Data.Sqlite;
+using Rendition.Core.Contracts;
+using Rendition.Core.Storage;
+
+namespace Rendition.Data.Sqlite;
+
+/// <summary>Accounts, commands, files and the job queue in one SQLite database (the embedded default).</summary>
+public sealed class SqliteStore(SqliteDatabase db, TimeProvider time) : IAccountStore, ICommandStore
+{
+    private const string CommandColumns =
+        "id, account_id, status, command_type, flavor, request_json, metadata_json, webhook_url, max_seconds, vcpu_count, " +
+        "created_at, started_at, completed_at, ffmpeg_seconds, error_status, error_message, attempts";
+
+    private const string FileColumns =
+        "id, account_id, command_id, alias, filename, status, store_type, storage_key, size_bytes, media_json, is_deleted, " +
+        "created_at, original_file_url, error_status, error_message";
+
+    private long Now => time.GetUtcNow().ToUnixTimeMilliseconds();
+
+    public async Task<Account?> FindByKeyHashAsync(string keyHash, CancellationToken ct)
+    {
+        await using var c = await db.OpenAsync(ct);
+        await using var cmd = Command(c, """
+            SELECT a.id, a.name, a.created_at FROM api_keys k JOIN accounts a ON a.id = k.account_id
+            WHERE k.key_hash = $hash AND k.revoked_at IS NULL
+            """, ("$hash", keyHash));
+        await using var r = await cmd.ExecuteReaderAsync(ct);
+        return await r.ReadAsync(ct) ? ReadAccount(r) : null;
+    }
+
+    public async Task<Account?> FindByNameAsync(string name, CancellationToken ct)
+    {
+        await using var c = await db.OpenAsync(ct);
+        await using var cmd = Command(c, "SELECT id, name, created_at FROM accounts WHERE name = $name", ("$name", name));
+        await using var r = await cmd.ExecuteReaderAsync(ct);
+        return await r.ReadAsync(ct) ? ReadAccount(r) : null;
+    }
+
+    public async Task<Account> CreateAccountAsync(string name, CancellationToken ct)
+    {
+        var account = new Account(Guid.NewGuid(), name, Now);
+        await using var c = await db.OpenAsync(ct);
+        await using var cmd = Command(c, "INSERT INTO accounts (id, name, created_at) VALUES ($id, $name, $at)",
+            ("$id", account.Id.ToString()), ("$name", name), ("$at", account.CreatedAt));
+        try
+        {
+            await cmd.ExecuteNonQueryAsync(ct);
+        }
+        catch (SqliteException e) when (e.SqliteErrorCode == 19)
+        {
+            throw new InvalidOperationException($"An account named '{name}' already exists.", e);
+        }
+        return account;
+    }
+
+    public async Task AddKeyAsync(Guid accountId, string keyHash, string displayPrefix, string? label, CancellationToken ct)
+    {
+        await using var c = await db.OpenAsync(ct);
+        await using var cmd = Command(c, """
+            INSERT INTO api_keys (id, account_id, key_hash, display_prefix, label, created_at)
+            VALUES ($id, $account, $hash, $prefix, $label, $at) ON CONFLICT(key_hash) DO NOTHING
+            """,
+            ("$id", Guid.NewGuid().ToString()), ("$account", accountId.ToString()), ("$hash", keyHash),
+            ("$prefix", displayPrefix), ("$label", label), ("$at", Now));
+        await cmd.ExecuteNonQueryAsync(ct);
+    }
+
+    public async Task<int> CountAccountsAsync(CancellationToken ct)
+    {
+        await using var c = await db.OpenAsync(ct);
+        await using var cmd = Command(c, "SELECT COUNT(*) FROM accounts");
+        return Convert.ToInt32(await cmd.ExecuteScalarAsync(ct), System.Globalization.CultureInfo.InvariantCulture);
+    }
+
+    public async Task InsertAsync(CommandRecord command, CancellationToken ct)
+    {
+        await using var c = await db.OpenAsync(ct);
+        await using var cmd = Command(c, $"""
+            INSERT INTO commands ({CommandColumns})
+            VALUES ($id, $account, $status, $type, $flavor, $request, $metadata, $webhook, $max, $vcpu,
+                    $created, NULL, NULL, NULL, NULL, NULL, 0)
+            """,
+            ("$id", command.Id.ToString()), ("$account", command.AccountId.ToString()), ("$status", command.Status),
+            ("$type", command.CommandType), ("$flavor", command.Flavor), ("$request", command.RequestJson),
+            ("$metadata", command.MetadataJson), ("$webhook", command.WebhookUrl), ("$max", command.MaxSeconds),
+            ("$vcpu", command.VcpuCount), ("$created", command.CreatedAt));
+        await cmd.ExecuteNonQueryAsync(ct);
+    }
+
+    public async Task<(CommandRecord Command, IReadOnlyList<FileRecord> Files)?> GetAsync(Guid accountId, Guid commandId, CancellationToken ct)
+    {
+        await using var c = await db.OpenAsync(ct);
+        CommandRecord command;
+        await using (var cmd = Command(c, $"SELECT {CommandColumns} FROM commands WHERE id = $id AND account_id = $account",
+            ("$id", commandId.ToString()), ("$account", accountId.ToString())))
+        await using (var r = await cmd.ExecuteReaderAsync(ct))
+        {
+            if (!await r.ReadAsync(ct))
+            {
+                return null;
+            }
+            command = ReadCommand(r);
+        }
+
+        var files = new List<FileRecord>();
+        await using (var cmd = Command(c, $"SELECT {FileColumns} FROM files WHERE command_id = $id ORDER BY rowid", ("$id", commandId.ToString())))
+        await using (var r = await cmd.ExecuteReaderAsync(ct))
+        {
+            while (await r.ReadAsync(ct))
+            {
+                files.Add(ReadFile(r));
+            }
+        }
+        return (command, files);
+    }
+
+    public async Task<JobLease?> TryClaimAsync(TimeSpan leaseDuration, CancellationToken ct)
+    {
+        var token = Guid.NewGuid();
+        var now = Now;
+        await using var c = await db.OpenAsync(ct);
+        // One statement, so two workers can never take the same job.
+        await using var cmd = Command(c, $"""
+            UPDATE commands SET status = $processing, lease_token = $token, lease_expires_at = $expires,
+                started_at = COALESCE(started_at, $now), attempts = attempts + 1
+            WHERE id = (SELECT id FROM commands WHERE status = $queued ORDER BY created_at, rowid LIMIT 1)
+            RETURNING {CommandColumns}
+            """,
+            ("$processing", CommandStatus.Processing), ("$queued", CommandStatus.Queued), ("$token", token.ToString()),
+            ("$expires", now + (long)leaseDuration.TotalMilliseconds), ("$now", now));
+        await using var r = await cmd.ExecuteReaderAsync(ct);
+        return await r.ReadAsync(ct) ? new JobLease(ReadCommand(r), token) : null;
+    }
+
+    public async Task<bool> HeartbeatAsync(JobLease lease, TimeSpan leaseDuration, CancellationToken ct)
+    {
+        await using var c = await db.OpenAsync(ct);
+        await using var cmd = Command(c, "UPDATE commands SET lease_expires_at = $expires WHERE id = $id AND lease_token = $token",
+            ("$expires", Now + (long)leaseDuration.TotalMilliseconds), ("$id", lease.Command.Id.ToString()), ("$token", lease.Token.ToString()));
+        return await cmd.ExecuteNonQueryAsync(ct) == 1;
+    }
+
+    public async Task<bool> CompleteAsync(JobLease lease, double ffmpegSeconds, IReadOnlyList<FileRecord> files, CancellationToken ct)
+    {
+        await using var c = await db.OpenAsync(ct);
+        await using var tx = (SqliteTransaction)await c.BeginTransactionAsync(ct);
+        await using (var cmd = Command(c, """
+            UPDATE commands SET status = $success, completed_at = $now, ffmpeg_seconds = $ffmpeg, lease_token = NULL, lease_expires_at = NULL
+            WHERE id = $id AND lease_token = $token
+            """,
+            ("$success", CommandStatus.Success), ("$now", Now), ("$ffmpeg", ffmpegSeconds),
+            ("$id", lease.Command.Id.ToString()), ("$token", lease.Token.ToString())))
+        {
+            cmd.Transaction = tx;
+            if (await cmd.ExecuteNonQueryAsync(ct) != 1)
+            {
+                return false;
+            }
+        }
+        foreach (var f in files)
+        {
+            await using var cmd = Command(c, $"""
+                INSERT INTO files ({FileColumns}) VALUES ($id, $account, $command, $alias, $filename, $status, $type, $key,
+                    $size, $media, $deleted, $created, $url, $estatus, $emessage)
+                """,
+                ("$id", f.Id.ToString()), ("$account", f.AccountId.ToString()), ("$command", f.CommandId?.ToString()),
+                ("$alias", f.Alias), ("$filename", f.Filename), ("$status", f.Status), ("$type", f.StoreType),
+                ("$key", f.StorageKey), ("$size", f.SizeBytes), ("$media", f.MediaJson), ("$deleted", f.IsDeleted ? 1 : 0),
+                ("$created", f.CreatedAt), ("$url", f.OriginalFileUrl), ("$estatus", f.ErrorStatus), ("$emessage", f.ErrorMessage));
+            cmd.Transaction = tx;
+            await cmd.ExecuteNonQueryAsync(ct);
+        }
+        await tx.CommitAsync(ct);
+        return true;
+    }
+
+    public async Task<bool> FailAsync(JobLease lease, string errorStatus, string errorMessage, double? ffmpegSeconds, CancellationToken ct)
+    {
+        await using var c = await db.OpenAsync(ct);
+        await using var cmd = Command(c, """
+            UPDATE commands SET status = $failed, completed_at = $now, ffmpeg_seconds = $ffmpeg, error_status = $estatus,
+                error_message = $emessage, lease_token = NULL, lease_expires_at = NULL
+            WHERE id = $id AND lease_token = $token
+            """,
+            ("$failed", CommandStatus.Failed), ("$now", Now), ("$ffmpeg", ffmpegSeconds), ("$estatus", errorStatus),
+            ("$emessage", errorMessage), ("$id", lease.Command.Id.ToString()), ("$token", lease.Token.ToString()));
+        return await cmd.ExecuteNonQueryAsync(ct) == 1;
+    }
+
+    public async Task<int> RequeueAbandonedAsync(bool all, CancellationToken ct)
+    {
+        await using var c = await db.OpenAsync(ct);
+        await using var cmd = Command(c, """
+            UPDATE commands SET status = $queued, lease_token = NULL, lease_expires_at = NULL
+            WHERE status = $processing AND ($all = 1 OR lease_expires_at < $now)
+            """,
+            ("$queued", CommandStatus.Queued), ("$processing", CommandStatus.Processing), ("$all", all ? 1 : 0), ("$now", Now));
+        return await cmd.ExecuteNonQueryAsync(ct);
+    }
+
+    public async Task<FileRecord?> GetFileAsync(Guid fileId, CancellationToken ct)
+    {
+        await using var c = await db.OpenAsync(ct);
+        await using var cmd = Command(c, $"SELECT {FileColumns} FROM files WHERE id = $id", ("$id", fileId.ToString()));
+        await using var r = await cmd.ExecuteReaderAsync(ct);
+        return await r.ReadAsync(ct) ? ReadFile(r) : null;
+    }
+
+    private static SqliteCommand Command(SqliteConnection connection, string sql, params (string Name, object? Value)[] parameters)
+    {
+        var cmd = connection.CreateCommand();
+        cmd.CommandText = sql;
+        foreach (var (name, value) in parameters)
+        {
+            cmd.Parameters.AddWithValue(name, value ?? DBNull.Value);
+        }
+        return cmd;
+    }
+
+    private static Account ReadAccount(DbDataReader r) => new(Guid.Parse(r.GetString(0)), r.GetString(1), r.GetInt64(2));
+
+    private static CommandRecord ReadCommand(DbDataReader r) => new()
+    {
+        Id = Guid.Parse(r.GetString(0)),
+        AccountId = Guid.Parse(r.GetString(1)),
+        Status = r.GetString(2),
+        CommandType = r.GetString(3),
+        Flavor = r.GetInt32(4),
+        RequestJson = r.GetString(5),
+        MetadataJson = r.IsDBNull(6) ? null : r.GetString(6),
+        WebhookUrl = r.IsDBNull(7) ? null : r.GetString(7),
+        MaxSeconds = r.GetInt32(8),
+        VcpuCount = r.GetInt32(9),
+        CreatedAt = r.GetInt64(10),
+        StartedAt = r.IsDBNull(11) ? null : r.GetInt64(11),
+        CompletedAt = r.IsDBNull(12) ? null : r.GetInt64(12),
+        FfmpegSeconds = r.IsDBNull(13) ? null : r.GetDouble(13),
+        ErrorStatus = r.IsDBNull(14) ? null : r.GetString(14),
+        ErrorMessage = r.IsDBNull(15) ? null : r.GetString(15),
+        Attempts = r.GetInt32(16),
+    };
+
+    private static FileRecord ReadFile(DbDataReader r) => new()
+    {
+        Id = Guid.Parse(r.GetString(0)),
+        AccountId = Guid.Parse(r.GetString(1)),
+        CommandId = r.IsDBNull(2) ? null : Guid.Parse(r.GetString(2)),
+        Alias = r.IsDBNull(3) ? null : r.GetString(3),
+        Filename = r.GetString(4),
+        Status = r.GetString(5),
+        StoreType = r.GetString(6),
+        StorageKey = r.GetString(7),
+        SizeBytes = r.IsDBNull(8) ? null : r.GetInt64(8),
+        MediaJson = r.IsDBNull(9) ? null : r.GetString(9),
+        IsDeleted = r.GetInt64(10) != 0,
+        CreatedAt = r.GetInt64(11),
+        OriginalFileUrl = r.IsDBNull(12) ? null : r.GetString(12),
+        ErrorStatus = r.IsDBNull(13) ? null : r.GetString(13),
+        ErrorMessage = r.IsDBNull(14) ? null : r.GetString(14),
+    };
+}

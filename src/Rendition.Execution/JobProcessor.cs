@@ -1,0 +1,209 @@
+using System.Text.Json;
+using Microsoft.Extensions.Logging;
+using Rendition.Core;
+using Rendition.Core.Commands;
+using Rendition.Core.Contracts;
+using Rendition.Core.Storage;
+
+namespace Rendition.Execution;
+
+/// <summary>Runs one leased job end to end: fetch inputs, run each ffmpeg step, probe and store outputs, write the result.</summary>
+public sealed class JobProcessor(
+    ICommandStore store,
+    IBlobStore blobs,
+    InputFetcher fetcher,
+    FfmpegTools tools,
+    RenditionOptions options,
+    TimeProvider time,
+    ILogger<JobProcessor> logger)
+{
+    /// <summary>How many times a job is started before it is failed as poison (each start after a crash counts).</summary>
+    public const int MaxAttempts = 3;
+
+    public static readonly TimeSpan LeaseDuration = TimeSpan.FromSeconds(30);
+
+    private static readonly TimeSpan InputFetchTimeout = TimeSpan.FromMinutes(15);
+
+    public string WorkRoot { get; } = Path.Combine(options.FullDataDir, "work");
+
+    public async Task ProcessAsync(JobLease lease, CancellationToken ct)
+    {
+        var command = lease.Command;
+        var jobDir = Path.Combine(WorkRoot, command.Id.ToString("N"));
+        using var heartbeat = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        var heartbeatTask = HeartbeatAsync(lease, heartbeat.Token);
+        try
+        {
+            var outcome = await RunAsync(command, jobDir, ct);
+            var written = outcome.Error is null
+                ? await store.CompleteAsync(lease, outcome.FfmpegSeconds, outcome.Files, CancellationToken.None)
+                : await store.FailAsync(lease, outcome.Error.Value.Status, outcome.Error.Value.Message, outcome.FfmpegSeconds, CancellationToken.None);
+            if (!written)
+            {
+                logger.LogWarning("Job {CommandId} lost its lease; its result was discarded", command.Id);
+                foreach (var f in outcome.Files)
+                {
+                    await blobs.DeleteAsync(f.StorageKey, CancellationToken.None);
+                }
+            }
+        }
+        catch (OperationCanceledException) when (ct.IsCancellationRequested)
+        {
+            // Shutting down: the job stays PROCESSING and is queued again at the next start.
+            throw;
+        }
+        catch (Exception e)
+        {
+            logger.LogError(e, "Job {CommandId} failed unexpectedly", command.Id);
+            await store.FailAsync(lease, ErrorCodes.InternalError, "The job failed inside Rendition; see the server log.", null, CancellationToken.None);
+        }
+        finally
+        {
+            await heartbeat.CancelAsync();
+            await heartbeatTask;
+            TryDeleteDirectory(jobDir);
+        }
+    }
+
+    private readonly record struct JobError(string Status, string Message);
+
+    private sealed record Outcome(double FfmpegSeconds, IReadOnlyList<FileRecord> Files, JobError? Error);
+
+    private async Task<Outcome> RunAsync(CommandRecord command, string jobDir, CancellationToken ct)
+    {
+        if (command.Attempts > MaxAttempts)
+        {
+            return new(0, [], new(ErrorCodes.InternalError, $"The job was interrupted {MaxAttempts} times (the server stopped while running it) and was not retried again."));
+        }
+        var request = JsonSerializer.Deserialize(command.RequestJson, WireJson.Default.OriginalRequest)
+            ?? throw new InvalidOperationException("Stored request is empty.");
+        TryDeleteDirectory(jobDir);
+        Directory.CreateDirectory(jobDir);
+
+        // Placeholders become names relative to the job directory, which is ffmpeg's working directory (and /job in the sandbox).
+        var names = new Dictionary<string, string>(StringComparer.Ordinal);
+        try
+        {
+            using var fetchDeadline = CancellationTokenSource.CreateLinkedTokenSource(ct);
+            fetchDeadline.CancelAfter(InputFetchTimeout);
+            await Task.WhenAll(request.InputFiles.Select(async kv =>
+            {
+                var url = new Uri(kv.Value);
+                var local = kv.Key + InputFetcher.ExtensionFor(url);
+                lock (names)
+                {
+                    names[kv.Key] = local;
+                }
+                await fetcher.FetchAsync(kv.Key, url, Path.Combine(jobDir, local), fetchDeadline.Token);
+            }));
+        }
+        catch (InputFetchException e)
+        {
+            return new(0, [], new(ErrorCodes.UnreachableInputFile, e.Message));
+        }
+        catch (OperationCanceledException) when (!ct.IsCancellationRequested)
+        {
+            return new(0, [], new(ErrorCodes.UnreachableInputFile, $"Inputs could not be fetched within {InputFetchTimeout.TotalMinutes:0} minutes."));
+        }
+        foreach (var (alias, fileName) in request.OutputFiles)
+        {
+            names[alias] = fileName;
+        }
+
+        var commands = request.Commands();
+        var budget = TimeSpan.FromSeconds(command.MaxSeconds);
+        var ffmpegTime = TimeSpan.Zero;
+        for (var step = 0; step < commands.Count; step++)
+        {
+            var tokens = CommandTokenizer.Tokenize(commands[step]);
+            if (tokens.Count > 0 && tokens[0] == "ffmpeg")
+            {
+                tokens.RemoveAt(0);
+            }
+            var args = FfmpegTools.BuildArguments(tokens.Select(t => Placeholders.Substitute(t, names)).ToList());
+            var result = await tools.RunFfmpegAsync(args, jobDir, command.VcpuCount, budget - ffmpegTime, ct);
+            ffmpegTime += result.Elapsed;
+            var stepLabel = commands.Count > 1 ? $"Step {step + 1} of {commands.Count}: " : "";
+            if (result.TimedOut)
+            {
+                return new(ffmpegTime.TotalSeconds, [], new(ErrorCodes.Timeout,
+                    $"{stepLabel}ffmpeg did not finish within max_command_run_seconds ({command.MaxSeconds} s) and was stopped."));
+            }
+            if (result.ExitCode != 0)
+            {
+                var detail = string.IsNullOrWhiteSpace(result.StandardErrorTail) ? $"ffmpeg exited with code {result.ExitCode}." : result.StandardErrorTail;
+                return new(ffmpegTime.TotalSeconds, [], new(ErrorCodes.FfmpegError, stepLabel + detail));
+            }
+        }
+
+        var missing = request.OutputFiles.Where(kv => !File.Exists(Path.Combine(jobDir, kv.Value))).Select(kv => $"{kv.Key} ({kv.Value})").ToList();
+        if (missing.Count > 0)
+        {
+            return new(ffmpegTime.TotalSeconds, [], new(ErrorCodes.OutputMissing, $"ffmpeg finished but did not write {string.Join(", ", missing)}."));
+        }
+
+        var files = await Task.WhenAll(request.OutputFiles.Select(kv => StoreOutputAsync(command, jobDir, kv.Key, kv.Value, ct)));
+        return new(ffmpegTime.TotalSeconds, files, null);
+    }
+
+    private async Task<FileRecord> StoreOutputAsync(CommandRecord command, string jobDir, string alias, string fileName, CancellationToken ct)
+    {
+        var path = Path.Combine(jobDir, fileName);
+        var size = new FileInfo(path).Length;
+        var media = await tools.ProbeAsync(jobDir, fileName, size, ct);
+        var fileId = Guid.NewGuid();
+        var key = $"{fileId:N}/{fileName}";
+        await blobs.PutFileAsync(key, path, ct);
+        return new FileRecord
+        {
+            Id = fileId,
+            AccountId = command.AccountId,
+            CommandId = command.Id,
+            Alias = alias,
+            Filename = fileName,
+            Status = FileStatus.Stored,
+            StoreType = "OUTPUT",
+            StorageKey = key,
+            SizeBytes = size,
+            MediaJson = JsonSerializer.Serialize(media, WireJson.Default.MediaInfo),
+            CreatedAt = time.GetUtcNow().ToUnixTimeMilliseconds(),
+        };
+    }
+
+    private async Task HeartbeatAsync(JobLease lease, CancellationToken ct)
+    {
+        try
+        {
+            while (!ct.IsCancellationRequested)
+            {
+                await Task.Delay(LeaseDuration / 3, time, ct);
+                if (!await store.HeartbeatAsync(lease, LeaseDuration, ct))
+                {
+                    return;
+                }
+            }
+        }
+        catch (OperationCanceledException)
+        {
+        }
+        catch (Exception e)
+        {
+            logger.LogWarning(e, "Heartbeat for job {CommandId} failed", lease.Command.Id);
+        }
+    }
+
+    private void TryDeleteDirectory(string dir)
+    {
+        try
+        {
+            if (Directory.Exists(dir))
+            {
+                Directory.Delete(dir, recursive: true);
+            }
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            logger.LogWarning(e, "Could not delete job directory {Directory}", dir);
+        }
+    }
+}

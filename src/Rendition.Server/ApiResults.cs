@@ -1,0 +1,49 @@
+using System.Text.Json;
+using System.Text.Json.Serialization.Metadata;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Rendition.Core;
+using Rendition.Core.Contracts;
+
+namespace Rendition.Server;
+
+/// <summary>The one place error bodies are made: <c>{ "error": "CODE", "message": "..." }</c>.</summary>
+public static class ApiResults
+{
+    public static JsonHttpResult<ErrorResponse> Error(int status, string code, string message, IReadOnlyList<ValidationDetail>? details = null) =>
+        TypedResults.Json(new ErrorResponse(code, message) { Details = details }, WireJson.Default.ErrorResponse, statusCode: status);
+
+    public static JsonHttpResult<ErrorResponse> NotFound(string what) =>
+        Error(StatusCodes.Status404NotFound, ErrorCodes.NotFound, $"{what} was not found.");
+
+    public static JsonHttpResult<ErrorResponse> Validation(RequestValidationException e) =>
+        Error(StatusCodes.Status422UnprocessableEntity, ErrorCodes.ValidationError, e.Message, e.Details);
+
+    /// <summary>Writes an error body directly (middleware and filters, where there is no endpoint result).</summary>
+    public static Task WriteAsync(HttpContext context, int status, string code, string message)
+    {
+        context.Response.StatusCode = status;
+        context.Response.ContentType = "application/json";
+        return JsonSerializer.SerializeAsync(context.Response.Body, new ErrorResponse(code, message), WireJson.Default.ErrorResponse, context.RequestAborted);
+    }
+
+    /// <summary>Reads a JSON body; a body that is missing, not JSON or of the wrong types is a 400 <c>INVALID_REQUEST</c>.</summary>
+    public static async Task<(T? Value, IResult? Error)> ReadJsonAsync<T>(HttpRequest request, JsonTypeInfo<T> type)
+        where T : class
+    {
+        try
+        {
+            var value = await JsonSerializer.DeserializeAsync(request.Body, type, request.HttpContext.RequestAborted);
+            return value is null
+                ? (null, Error(StatusCodes.Status400BadRequest, ErrorCodes.InvalidRequest, "The request body must be a JSON object."))
+                : (value, null);
+        }
+        catch (JsonException e)
+        {
+            var where = string.IsNullOrEmpty(e.Path) || e.Path == "$" ? "" : $" at {e.Path}";
+            var message = e.BytePositionInLine is null && e.LineNumber is null && where.Length == 0
+                ? "The request body must be a JSON object."
+                : $"The request body is not valid JSON or has a field of the wrong type{where}.";
+            return (null, Error(StatusCodes.Status400BadRequest, ErrorCodes.InvalidRequest, message));
+        }
+    }
+}

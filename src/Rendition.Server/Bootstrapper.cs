@@ -1,0 +1,37 @@
+using Rendition.Core;
+using Rendition.Core.Security;
+using Rendition.Core.Storage;
+using Rendition.Data.Sqlite;
+
+namespace Rendition.Server;
+
+/// <summary>Start-up work that must finish before requests are served: migrations and the first API key.</summary>
+public sealed class Bootstrapper(SqliteDatabase db, IAccountStore accounts, RenditionOptions options, ILogger<Bootstrapper> logger)
+{
+    public const string DefaultAccountName = "default";
+
+    public async Task PrepareAsync(bool printFirstKey, CancellationToken ct)
+    {
+        Directory.CreateDirectory(options.FullDataDir);
+        await db.MigrateAsync(ct);
+
+        if (options.BootstrapApiKey is { } key)
+        {
+            var account = await accounts.FindByNameAsync(DefaultAccountName, ct) ?? await accounts.CreateAccountAsync(DefaultAccountName, ct);
+            await accounts.AddKeyAsync(account.Id, ApiKeys.Hash(key), ApiKeys.DisplayPrefix(key), "bootstrap", ct);
+            return;
+        }
+        if (await accounts.CountAccountsAsync(ct) == 0)
+        {
+            var account = await accounts.CreateAccountAsync(DefaultAccountName, ct);
+            var created = ApiKeys.Generate();
+            await accounts.AddKeyAsync(account.Id, ApiKeys.Hash(created), ApiKeys.DisplayPrefix(created), "first start", ct);
+            logger.LogInformation("Created account '{Account}' with its first API key", DefaultAccountName);
+            if (printFirstKey)
+            {
+                // Shown once: only its hash is stored.
+                Console.WriteLine($"Created account '{DefaultAccountName}'. Its API key (shown only now): {created}");
+            }
+        }
+    }
+}

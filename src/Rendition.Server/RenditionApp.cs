@@ -1,0 +1,123 @@
+using Microsoft.AspNetCore.Diagnostics;
+using Rendition.Blobs.Local;
+using Rendition.Core;
+using Rendition.Core.Commands;
+using Rendition.Core.Contracts;
+using Rendition.Core.Security;
+using Rendition.Core.Storage;
+using Rendition.Data.Sqlite;
+using Rendition.Execution;
+using Rendition.Server.Auth;
+using Rendition.Server.Endpoints;
+
+namespace Rendition.Server;
+
+/// <summary>Composes the service: the embedded default (SQLite, local blobs, in-process workers).</summary>
+public static class RenditionApp
+{
+    /// <summary>Registers stores, execution and API services for the given settings.</summary>
+    public static void AddRendition(IServiceCollection services, RenditionOptions options, string sandboxSetting)
+    {
+        services.AddSingleton(options);
+        services.AddSingleton(TimeProvider.System);
+        services.AddSingleton(new SqliteDatabase(Path.Combine(options.FullDataDir, "rendition.db")));
+        services.AddSingleton<SqliteStore>();
+        services.AddSingleton<IAccountStore>(sp => sp.GetRequiredService<SqliteStore>());
+        services.AddSingleton<ICommandStore>(sp => sp.GetRequiredService<SqliteStore>());
+        services.AddSingleton(sp => new UrlSigner(UrlSigner.LoadOrCreateKey(Path.Combine(options.FullDataDir, "signing.key"))));
+        services.AddSingleton(sp => new LocalBlobStore(Path.Combine(options.FullDataDir, "blobs"), options.PublicUrl,
+            sp.GetRequiredService<UrlSigner>(), sp.GetRequiredService<TimeProvider>()));
+        services.AddSingleton<IBlobStore>(sp => sp.GetRequiredService<LocalBlobStore>());
+        services.AddSingleton<IJobSignal, InProcessJobSignal>();
+        services.AddSingleton<CommandValidator>();
+        services.AddSingleton<CommandService>();
+        services.AddSingleton<ApiKeyAuthenticator>();
+        services.AddSingleton<RequireApiKey>();
+        services.AddSingleton<Bootstrapper>();
+        services.AddSingleton(CreateSandbox(sandboxSetting));
+        services.AddSingleton<FfmpegTools>();
+        services.AddSingleton<InputFetcher>();
+        services.AddSingleton<JobProcessor>();
+        services.AddHttpClient(InputFetcher.HttpClientName, c =>
+            {
+                c.Timeout = TimeSpan.FromSeconds(60);
+                c.DefaultRequestHeaders.UserAgent.ParseAdd("Rendition/1.0");
+            })
+            .ConfigurePrimaryHttpMessageHandler(() => InputFetcher.CreateHandler(options.AllowPrivateUrls));
+    }
+
+    private static ISandbox CreateSandbox(string setting) => setting switch
+    {
+        "none" => new NoSandbox(),
+        "bwrap" => BubblewrapSandbox.TryCreate() ?? throw new SettingsException("RENDITION_SANDBOX=bwrap, but bubblewrap (bwrap) is missing or cannot create namespaces here."),
+        _ => (ISandbox?)BubblewrapSandbox.TryCreate() ?? new NoSandbox(),
+    };
+
+    /// <summary>Builds the web application (API + workers); <paramref name="overrides"/> lets tests supply settings.</summary>
+    public static WebApplication Build(string[] args, IDictionary<string, string?>? overrides = null)
+    {
+        var builder = WebApplication.CreateSlimBuilder(args);
+        if (overrides is not null)
+        {
+            builder.Configuration.AddInMemoryCollection(overrides);
+        }
+        if (string.IsNullOrEmpty(builder.Configuration["urls"]) && string.IsNullOrEmpty(builder.Configuration["ASPNETCORE_URLS"]))
+        {
+            builder.WebHost.UseUrls(RenditionSettings.DefaultUrl);
+        }
+        var options = RenditionSettings.Load(builder.Configuration);
+        AddRendition(builder.Services, options, builder.Configuration["RENDITION_SANDBOX"] ?? "auto");
+        builder.Services.AddHostedService<JobWorkerService>();
+        builder.Services.ConfigureHttpJsonOptions(o => o.SerializerOptions.TypeInfoResolverChain.Insert(0, WireJson.Default));
+        builder.Services.AddProblemDetails();
+
+        var app = builder.Build();
+        app.UseExceptionHandler(errors => errors.Run(context =>
+        {
+            var failure = context.Features.Get<IExceptionHandlerFeature>()?.Error;
+            return failure is BadHttpRequestException bad
+                ? ApiResults.WriteAsync(context, bad.StatusCode, bad.StatusCode == 413 ? ErrorCodes.PayloadTooLarge : ErrorCodes.InvalidRequest, bad.Message)
+                : ApiResults.WriteAsync(context, StatusCodes.Status500InternalServerError, ErrorCodes.InternalError, "An unexpected error occurred; it has been logged.");
+        }));
+        app.UseStatusCodePages(async status =>
+        {
+            var http = status.HttpContext;
+            if (http.Response.ContentLength is null && string.IsNullOrEmpty(http.Response.ContentType))
+            {
+                var (code, message) = http.Response.StatusCode switch
+                {
+                    404 => (ErrorCodes.NotFound, $"No endpoint {http.Request.Method} {http.Request.Path}."),
+                    405 => (ErrorCodes.InvalidRequest, $"{http.Request.Method} is not allowed on {http.Request.Path}."),
+                    _ => (ErrorCodes.InvalidRequest, "The request could not be handled."),
+                };
+                await ApiResults.WriteAsync(http, http.Response.StatusCode, code, message);
+            }
+        });
+
+        app.MapGet("/health", () => TypedResults.Text("{\"status\":\"ok\"}", "application/json"));
+        app.MapCommands();
+        app.MapStorage();
+        return app;
+    }
+
+    /// <summary>Prepares the store (migrations, bootstrap key) and runs until stopped.</summary>
+    public static async Task<int> RunAsync(string[] args, CancellationToken ct)
+    {
+        WebApplication app;
+        try
+        {
+            app = Build(args);
+        }
+        catch (SettingsException e)
+        {
+            await Console.Error.WriteLineAsync($"rendition: {e.Message}");
+            return 2;
+        }
+        await using (app)
+        {
+            await app.Services.GetRequiredService<Bootstrapper>().PrepareAsync(printFirstKey: true, ct);
+            await app.RunAsync();
+        }
+        return 0;
+    }
+}

@@ -1,0 +1,96 @@
+using System.Globalization;
+using Rendition.Core;
+
+namespace Rendition.Server;
+
+/// <summary>Builds <see cref="RenditionOptions"/> from <c>RENDITION_*</c> settings and refuses bad values at start with a clear message.</summary>
+public static class RenditionSettings
+{
+    public const string DefaultUrl = "http://localhost:8080";
+
+    public static RenditionOptions Load(IConfiguration config)
+    {
+        var o = new RenditionOptions();
+        o.DataDir = config["RENDITION_DATA_DIR"] is { Length: > 0 } dir ? dir : o.DataDir;
+        o.BootstrapApiKey = config["RENDITION_BOOTSTRAP_API_KEY"] is { Length: > 0 } key ? key.Trim() : null;
+        o.AllowPrivateUrls = Bool(config, "RENDITION_ALLOW_PRIVATE_URLS", false);
+        o.Workers = Int(config, "RENDITION_WORKERS", Environment.ProcessorCount, 1, 1024);
+        o.MaxCommandRunSeconds = Int(config, "RENDITION_MAX_COMMAND_RUN_SECONDS", o.MaxCommandRunSeconds, 1, 7 * 24 * 3600);
+        o.DefaultCommandRunSeconds = Math.Min(300, o.MaxCommandRunSeconds);
+        o.MaxInputMb = Int(config, "RENDITION_MAX_INPUT_MB", (int)o.MaxInputMb, 1, 1024 * 1024);
+        o.UrlExpirySeconds = Int(config, "RENDITION_URL_EXPIRY_SECONDS", o.UrlExpirySeconds, 60, 365 * 24 * 3600);
+        o.FfmpegPath = config["RENDITION_FFMPEG"] is { Length: > 0 } ff ? ff : o.FfmpegPath;
+        o.FfprobePath = config["RENDITION_FFPROBE"] is { Length: > 0 } fp ? fp : o.FfprobePath;
+
+        var publicUrl = config["RENDITION_PUBLIC_URL"] is { Length: > 0 } p ? p : PublicUrlFromListenUrls(config["urls"] ?? config["ASPNETCORE_URLS"]);
+        if (!Uri.TryCreate(publicUrl, UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https"))
+        {
+            throw new SettingsException($"RENDITION_PUBLIC_URL must be an absolute http(s) URL, got '{publicUrl}'.");
+        }
+        o.PublicUrl = publicUrl.TrimEnd('/');
+
+        var sandbox = config["RENDITION_SANDBOX"] ?? "auto";
+        if (sandbox is not ("auto" or "bwrap" or "none"))
+        {
+            throw new SettingsException($"RENDITION_SANDBOX must be auto, bwrap or none, got '{sandbox}'.");
+        }
+        return o;
+    }
+
+    /// <summary>The first listen URL, with wildcard hosts replaced by localhost.</summary>
+    public static string PublicUrlFromListenUrls(string? urls)
+    {
+        var first = (urls ?? DefaultUrl).Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).FirstOrDefault() ?? DefaultUrl;
+        return first.Replace("://+", "://localhost", StringComparison.Ordinal)
+            .Replace("://*", "://localhost", StringComparison.Ordinal)
+            .Replace("://0.0.0.0", "://localhost", StringComparison.Ordinal)
+            .Replace("://[::]", "://localhost", StringComparison.Ordinal);
+    }
+
+    private static int Int(IConfiguration config, string name, int fallback, int min, int max)
+    {
+        var raw = config[name];
+        if (string.IsNullOrWhiteSpace(raw))
+        {
+            return fallback;
+        }
+        if (!int.TryParse(raw, NumberStyles.Integer, CultureInfo.InvariantCulture, out var value) || value < min || value > max)
+        {
+            throw new SettingsException($"{name} must be a whole number from {min} to {max}, got '{raw}'.");
+        }
+        return value;
+    }
+
+    private static bool Bool(IConfiguration config, string name, bool fallback)
+    {
+        var raw = config[name];
+        if (string.IsNullOrWhiteSpace(raw))
+        {
+            return fallback;
+        }
+        return raw.Trim().ToLowerInvariant() switch
+        {
+            "true" or "1" or "yes" or "on" => true,
+            "false" or "0" or "no" or "off" => false,
+            _ => throw new SettingsException($"{name} must be true or false, got '{raw}'."),
+        };
+    }
+}
+
+/// <summary>A setting has a value the server cannot run with.</summary>
+public sealed class SettingsException : Exception
+{
+    public SettingsException(string message)
+        : base(message)
+    {
+    }
+
+    public SettingsException()
+    {
+    }
+
+    public SettingsException(string message, Exception innerException)
+        : base(message, innerException)
+    {
+    }
+}
