@@ -10,6 +10,14 @@ command -v bwrap >/dev/null 2>&1 || need+=(bubblewrap)
 command -v taskset >/dev/null 2>&1 || need+=(util-linux)
 if [ "$target" = test ] || [ "$target" = bench ]; then
   command -v curl >/dev/null 2>&1 || need+=(curl)
+  command -v jq >/dev/null 2>&1 || need+=(jq)
+fi
+if [ "$target" = test ]; then
+  # The RenderIO quick-start examples are run unchanged in five languages.
+  command -v python3 >/dev/null 2>&1 && python3 -c 'import requests' >/dev/null 2>&1 || need+=(python3 python3-requests)
+  command -v php >/dev/null 2>&1 && php -r 'exit(function_exists("curl_init") ? 0 : 1);' >/dev/null 2>&1 || need+=(php-cli php-curl)
+  command -v node >/dev/null 2>&1 || need+=(nodejs)
+  command -v tsc >/dev/null 2>&1 || need+=(node-typescript)
 fi
 if [ "$target" = bench ]; then
   command -v wrk >/dev/null 2>&1 || need+=(wrk)
