@@ -401,6 +401,18 @@ public class CommandValidatorTests
         AssertField(Invalid(request), "ffmpeg_command");
     }
 
+    [Fact]
+    public void Validate_RefusesNestedSchemeProtocolInFilterGraph()
+    {
+        // libavformat opens "hls+http:host:port/path" with the hls protocol, which fetches the nested http URL
+        // with no protocol whitelist (the movie filter does not inherit the one put before -i).
+        var request = QuickStart();
+        request.FfmpegCommand =
+            "-i {{in_video}} -filter_complex \"movie='hls+http\\:169.254.169.254\\:80/latest/meta-data'[m];[0:v][m]overlay\" {{out_video}}";
+
+        AssertField(Invalid(request), "ffmpeg_command");
+    }
+
     [Theory]
     [InlineData(0)]
     [InlineData(-5)]

@@ -28,6 +28,9 @@ public static partial class CommandPolicy
     [GeneratedRegex(@"(?<![A-Za-z0-9+.\-])([A-Za-z][A-Za-z0-9+.\-]*):", RegexOptions.CultureInvariant)]
     private static partial Regex SchemeRegex();
 
+    [GeneratedRegex(@"(?<![A-Za-z0-9+.\-])subfile,", RegexOptions.CultureInvariant | RegexOptions.IgnoreCase)]
+    private static partial Regex SubfileRegex();
+
     [GeneratedRegex(@"(^|[=:,;|'""\[\s(<>])[/\\]", RegexOptions.CultureInvariant)]
     private static partial Regex AbsolutePathRegex();
 
@@ -51,10 +54,15 @@ public static partial class CommandPolicy
             }
             foreach (Match m in SchemeRegex().Matches(text))
             {
-                if (Protocols.Contains(m.Groups[1].Value))
+                // Nested schemes ("crypto+http:", "hls+tcp:") select the outer protocol, which opens the inner one.
+                if (m.Groups[1].Value.Split('+').Any(Protocols.Contains))
                 {
                     return $"'{Shorten(token)}' uses the '{m.Groups[1].Value}:' protocol, which is not allowed";
                 }
+            }
+            if (SubfileRegex().IsMatch(text))
+            {
+                return $"'{Shorten(token)}' uses the 'subfile' protocol, which is not allowed";
             }
             if (AbsolutePathRegex().IsMatch(text))
             {

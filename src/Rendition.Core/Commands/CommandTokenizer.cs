@@ -27,6 +27,7 @@ public static class CommandTokenizer
                 continue;
             }
 
+            var wasInToken = inToken;
             inToken = true;
             switch (c)
             {
@@ -80,9 +81,10 @@ public static class CommandTokenizer
                     {
                         current.Append(command[i + 1]);
                     }
-                    else if (current.Length == 0)
+                    else
                     {
-                        inToken = false;
+                        // A line continuation joins lines; it starts no word of its own.
+                        inToken = wasInToken;
                     }
                     i += 2;
                     break;

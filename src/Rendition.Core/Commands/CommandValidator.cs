@@ -14,7 +14,7 @@ public sealed partial class CommandValidator(RenditionOptions options)
     public const int MaxMetadataKeys = 10;
     public const int MaxCommandLength = 65536;
 
-    [GeneratedRegex(@"^[A-Za-z0-9_][A-Za-z0-9_\-]*(\.[A-Za-z0-9_\-]+)*$", RegexOptions.CultureInvariant)]
+    [GeneratedRegex(@"^[A-Za-z0-9_][A-Za-z0-9_\-]*(\.[A-Za-z0-9_\-]+)*\z", RegexOptions.CultureInvariant)]
     private static partial Regex OutputFileNameRegex();
 
     /// <summary>Validates a single-command submission; throws <see cref="RequestValidationException"/> listing every problem found.</summary>

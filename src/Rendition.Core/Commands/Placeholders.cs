@@ -8,7 +8,7 @@ public static partial class Placeholders
     [GeneratedRegex(@"\{\{\s*([^{}\s]*)\s*\}\}", RegexOptions.CultureInvariant)]
     private static partial Regex PlaceholderRegex();
 
-    [GeneratedRegex("^(in|out)_[A-Za-z0-9_]*$", RegexOptions.CultureInvariant)]
+    [GeneratedRegex(@"^(in|out)_[A-Za-z0-9_]*\z", RegexOptions.CultureInvariant)]
     private static partial Regex AliasRegex();
 
     /// <summary>True when <paramref name="alias"/> is a valid <c>in_</c>/<c>out_</c> alias of the given kind.</summary>
