@@ -19,10 +19,11 @@ cat <<MSG
   Rendition is starting on $base (data in $RENDITION_DATA_DIR)
   API key: $RENDITION_BOOTSTRAP_API_KEY
 
-  Try it:
+  Try it (a generated test video, so it works offline; use "input_files" with your URLs for real work):
     curl -s -X POST $base/api/v1/run-ffmpeg-command \\
       -H "X-API-KEY: $RENDITION_BOOTSTRAP_API_KEY" -H "Content-Type: application/json" \\
-      -d '{"input_files":{"in_video":"https://example.com/sample.mp4"},"output_files":{"out_video":"converted.webm"},"ffmpeg_command":"ffmpeg -i {{in_video}} -c:v libvpx-vp9 -crf 30 -b:v 0 {{out_video}}"}'
+      -d '{"input_files":{},"output_files":{"out_video":"hello.webm"},"ffmpeg_command":"-f lavfi -i testsrc2=s=640x360:d=3 -c:v libvpx-vp9 -crf 30 -b:v 0 {{out_video}}"}'
+  then poll with the command_id it answers:
     curl -s $base/api/v1/commands/COMMAND_ID -H "X-API-KEY: $RENDITION_BOOTSTRAP_API_KEY"
 
 MSG

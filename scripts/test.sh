@@ -5,8 +5,13 @@ config=${1:-Release}
 results=TestResults
 rm -rf "$results"
 dotnet build Rendition.slnx -c "$config" --nologo -v quiet || { echo "0 passed, 1 failed"; exit 1; }
-dotnet test Rendition.slnx -c "$config" --no-build --nologo --results-directory "$results" --logger "trx" 2>&1 | grep -vE '^\s*$'
-status=${PIPESTATUS[0]}
+status=0
+# One run per project, each with its own TRX file, so the counts below add up every project.
+for proj in tests/*/*.csproj; do
+  name=$(basename "$proj" .csproj)
+  dotnet test "$proj" -c "$config" --no-build --nologo --results-directory "$results" --logger "trx;LogFileName=$name.trx" 2>&1 | grep -vE '^\s*$'
+  [ "${PIPESTATUS[0]}" -eq 0 ] || status=1
+done
 passed=0; failed=0
 for trx in "$results"/*.trx; do
   [ -f "$trx" ] || continue
