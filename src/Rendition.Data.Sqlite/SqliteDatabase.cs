@@ -66,6 +66,11 @@ public sealed class SqliteDatabase
         CREATE INDEX ix_files_command ON files(command_id);
         CREATE INDEX ix_files_account ON files(account_id, created_at DESC);
         """,
+        // Listing filtered by status or type stays an index range scan at millions of commands.
+        """
+        CREATE INDEX ix_commands_account_status ON commands(account_id, status, created_at DESC);
+        CREATE INDEX ix_commands_account_type ON commands(account_id, command_type, created_at DESC);
+        """,
     ];
 
     private readonly string _connectionString;

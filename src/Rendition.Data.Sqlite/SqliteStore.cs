@@ -73,19 +73,85 @@ public sealed class SqliteStore(SqliteDatabase db, TimeProvider time) : IAccount
         return Convert.ToInt32(await cmd.ExecuteScalarAsync(ct), System.Globalization.CultureInfo.InvariantCulture);
     }
 
-    public async Task InsertAsync(CommandRecord command, CancellationToken ct)
+    public async Task InsertAsync(IReadOnlyList<CommandRecord> commands, CancellationToken ct)
+    {
+        await using var c = await db.OpenAsync(ct);
+        await using var tx = (SqliteTransaction)await c.BeginTransactionAsync(ct);
+        foreach (var command in commands)
+        {
+            await using var cmd = Command(c, $"""
+                INSERT INTO commands ({CommandColumns})
+                VALUES ($id, $account, $status, $type, $flavor, $request, $metadata, $webhook, $max, $vcpu,
+                        $created, NULL, NULL, NULL, NULL, NULL, 0)
+                """,
+                ("$id", command.Id.ToString()), ("$account", command.AccountId.ToString()), ("$status", command.Status),
+                ("$type", command.CommandType), ("$flavor", command.Flavor), ("$request", command.RequestJson),
+                ("$metadata", command.MetadataJson), ("$webhook", command.WebhookUrl), ("$max", command.MaxSeconds),
+                ("$vcpu", command.VcpuCount), ("$created", command.CreatedAt));
+            cmd.Transaction = tx;
+            await cmd.ExecuteNonQueryAsync(ct);
+        }
+        await tx.CommitAsync(ct);
+    }
+
+    public async Task<IReadOnlyList<(CommandRecord Command, IReadOnlyList<FileRecord> Files)>> ListAsync(Guid accountId, CommandQuery query, CancellationToken ct)
+    {
+        await using var c = await db.OpenAsync(ct);
+        var commands = new List<CommandRecord>();
+        await using (var cmd = Command(c, $"""
+            SELECT {CommandColumns} FROM commands
+            WHERE account_id = $account AND ($status IS NULL OR status = $status) AND ($type IS NULL OR command_type = $type)
+            ORDER BY created_at DESC, rowid DESC LIMIT $limit OFFSET $offset
+            """,
+            ("$account", accountId.ToString()), ("$status", query.Status), ("$type", query.CommandType),
+            ("$limit", query.Limit), ("$offset", query.Offset)))
+        await using (var r = await cmd.ExecuteReaderAsync(ct))
+        {
+            while (await r.ReadAsync(ct))
+            {
+                commands.Add(ReadCommand(r));
+            }
+        }
+        if (commands.Count == 0)
+        {
+            return [];
+        }
+
+        var files = new Dictionary<Guid, List<FileRecord>>();
+        var ids = string.Join(',', commands.Select((_, i) => $"$c{i}"));
+        await using (var cmd = Command(c, $"SELECT {FileColumns} FROM files WHERE command_id IN ({ids}) ORDER BY rowid",
+            [.. commands.Select((x, i) => ($"$c{i}", (object?)x.Id.ToString()))]))
+        await using (var r = await cmd.ExecuteReaderAsync(ct))
+        {
+            while (await r.ReadAsync(ct))
+            {
+                var f = ReadFile(r);
+                if (!files.TryGetValue(f.CommandId!.Value, out var list))
+                {
+                    files[f.CommandId.Value] = list = [];
+                }
+                list.Add(f);
+            }
+        }
+        return [.. commands.Select(x => (x, (IReadOnlyList<FileRecord>)(files.TryGetValue(x.Id, out var l) ? l : [])))];
+    }
+
+    public async Task<IReadOnlyList<FileRecord>> MarkCommandFilesDeletedAsync(Guid accountId, Guid commandId, CancellationToken ct)
     {
         await using var c = await db.OpenAsync(ct);
         await using var cmd = Command(c, $"""
-            INSERT INTO commands ({CommandColumns})
-            VALUES ($id, $account, $status, $type, $flavor, $request, $metadata, $webhook, $max, $vcpu,
-                    $created, NULL, NULL, NULL, NULL, NULL, 0)
+            UPDATE files SET is_deleted = 1
+            WHERE command_id = $command AND account_id = $account AND is_deleted = 0
+            RETURNING {FileColumns}
             """,
-            ("$id", command.Id.ToString()), ("$account", command.AccountId.ToString()), ("$status", command.Status),
-            ("$type", command.CommandType), ("$flavor", command.Flavor), ("$request", command.RequestJson),
-            ("$metadata", command.MetadataJson), ("$webhook", command.WebhookUrl), ("$max", command.MaxSeconds),
-            ("$vcpu", command.VcpuCount), ("$created", command.CreatedAt));
-        await cmd.ExecuteNonQueryAsync(ct);
+            ("$command", commandId.ToString()), ("$account", accountId.ToString()));
+        var deleted = new List<FileRecord>();
+        await using var r = await cmd.ExecuteReaderAsync(ct);
+        while (await r.ReadAsync(ct))
+        {
+            deleted.Add(ReadFile(r));
+        }
+        return deleted;
     }
 
     public async Task<(CommandRecord Command, IReadOnlyList<FileRecord> Files)?> GetAsync(Guid accountId, Guid commandId, CancellationToken ct)

@@ -17,37 +17,113 @@ public sealed partial class CommandValidator(RenditionOptions options)
     [GeneratedRegex(@"^[A-Za-z0-9_][A-Za-z0-9_\-]*(\.[A-Za-z0-9_\-]+)*\z", RegexOptions.CultureInvariant)]
     private static partial Regex OutputFileNameRegex();
 
+    public const int MaxChainSteps = 10;
+    public const int MaxBatchCommands = 10;
+
     /// <summary>Validates a single-command submission; throws <see cref="RequestValidationException"/> listing every problem found.</summary>
-    public ValidatedCommand Validate(SubmitCommandRequest request, ApiFlavor flavor)
+    public ValidatedCommand Validate(SubmitCommandRequest request, ApiFlavor flavor) =>
+        ThrowIfAny(Validate(request, flavor, chained: false, "", out var errors), errors);
+
+    /// <summary>Validates a chained submission (<c>ffmpeg_commands</c>, 1 to 10 steps sharing one set of files).</summary>
+    public ValidatedCommand ValidateChained(SubmitCommandRequest request, ApiFlavor flavor) =>
+        ThrowIfAny(Validate(request, flavor, chained: true, "", out var errors), errors);
+
+    /// <summary>Validates a batch all-or-nothing: any invalid command refuses the whole batch, naming it by index.</summary>
+    public IReadOnlyList<ValidatedCommand> ValidateMultiple(SubmitMultipleRequest request)
     {
         var errors = new List<ValidationDetail>();
-        var commands = new List<string>();
-        if (string.IsNullOrWhiteSpace(request.FfmpegCommand))
+        var valid = new List<ValidatedCommand>();
+        if (request.Commands is null || request.Commands.Count == 0)
         {
-            errors.Add(new("ffmpeg_command", "is required"));
+            errors.Add(new("commands", "is required (1 to 10 commands)"));
+        }
+        else if (request.Commands.Count > MaxBatchCommands)
+        {
+            errors.Add(new("commands", $"may have at most {MaxBatchCommands} commands (got {request.Commands.Count})"));
+        }
+        else
+        {
+            for (var i = 0; i < request.Commands.Count; i++)
+            {
+                if (request.Commands[i] is not { } command)
+                {
+                    errors.Add(new($"commands[{i}]", "must be an object"));
+                    continue;
+                }
+                command.WebhookUrl ??= request.WebhookUrl;
+                var one = Validate(command, ApiFlavor.RenderIO, chained: false, $"commands[{i}].", out var commandErrors);
+                errors.AddRange(commandErrors);
+                valid.Add(one);
+            }
+        }
+        if (errors.Count > 0)
+        {
+            throw new RequestValidationException(errors);
+        }
+        return valid;
+    }
+
+    private static ValidatedCommand ThrowIfAny(ValidatedCommand command, List<ValidationDetail> errors) =>
+        errors.Count > 0 ? throw new RequestValidationException(errors) : command;
+
+    private ValidatedCommand Validate(SubmitCommandRequest request, ApiFlavor flavor, bool chained, string prefix, out List<ValidationDetail> errors)
+    {
+        errors = [];
+        var commandField = chained ? "ffmpeg_commands" : "ffmpeg_command";
+        var commands = new List<string>();
+        if (chained)
+        {
+            if (request.FfmpegCommands is null || request.FfmpegCommands.Count == 0)
+            {
+                errors.Add(new(prefix + commandField, "is required (a list of 1 to 10 command strings)"));
+            }
+            else if (request.FfmpegCommands.Count > MaxChainSteps)
+            {
+                errors.Add(new(prefix + commandField, $"may have at most {MaxChainSteps} steps (got {request.FfmpegCommands.Count})"));
+            }
+            else
+            {
+                for (var i = 0; i < request.FfmpegCommands.Count; i++)
+                {
+                    if (string.IsNullOrWhiteSpace(request.FfmpegCommands[i]))
+                    {
+                        errors.Add(new($"{prefix}{commandField}[{i}]", "must be a non-empty command string"));
+                    }
+                    else
+                    {
+                        commands.Add(request.FfmpegCommands[i]!);
+                    }
+                }
+            }
+        }
+        else if (string.IsNullOrWhiteSpace(request.FfmpegCommand))
+        {
+            errors.Add(new(prefix + commandField, "is required"));
         }
         else
         {
             commands.Add(request.FfmpegCommand);
         }
 
-        var (inputs, outputs) = ValidateFiles(request.InputFiles, request.OutputFiles, errors);
-        ValidateCommands(commands, "ffmpeg_command", Keys(request.InputFiles), Keys(request.OutputFiles), errors);
-        var metadataJson = ValidateMetadata(request.Metadata, errors);
-        var webhook = ValidateWebhook(request.WebhookUrl, errors);
-        var maxSeconds = ValidateMaxSeconds(request.MaxCommandRunSeconds, errors);
-        var vcpu = ValidateVcpu(request.VcpuCount, errors);
-
-        if (errors.Count > 0)
+        var (inputs, outputs) = ValidateFiles(request.InputFiles, request.OutputFiles, prefix, errors);
+        var everyCommandPresent = chained
+            ? request.FfmpegCommands is { Count: > 0 and <= MaxChainSteps } steps && commands.Count == steps.Count
+            : commands.Count == 1;
+        if (everyCommandPresent)
         {
-            throw new RequestValidationException(errors);
+            ValidateCommands(commands, prefix + commandField, chained, Keys(request.InputFiles), Keys(request.OutputFiles), prefix, errors);
         }
+        var metadataJson = ValidateMetadata(request.Metadata, prefix, errors);
+        var webhook = ValidateWebhook(request.WebhookUrl, prefix, errors);
+        var maxSeconds = ValidateMaxSeconds(request.MaxCommandRunSeconds, prefix, errors);
+        var vcpu = ValidateVcpu(request.VcpuCount, prefix, errors);
 
         var original = new OriginalRequest
         {
             InputFiles = inputs,
             OutputFiles = outputs,
-            FfmpegCommand = request.FfmpegCommand,
+            FfmpegCommand = chained ? null : request.FfmpegCommand,
+            FfmpegCommands = chained ? commands : null,
             // Rendi echoes these always; RenderIO clients see them only when they sent them.
             MaxCommandRunSeconds = flavor == ApiFlavor.Rendi || request.MaxCommandRunSeconds is not null ? maxSeconds : null,
             VcpuCount = flavor == ApiFlavor.Rendi || request.VcpuCount is not null ? request.VcpuCount ?? vcpu : null,
@@ -56,19 +132,19 @@ public sealed partial class CommandValidator(RenditionOptions options)
     }
 
     private (Dictionary<string, string> Inputs, Dictionary<string, string> Outputs) ValidateFiles(
-        Dictionary<string, string?>? inputFiles, Dictionary<string, string?>? outputFiles, List<ValidationDetail> errors)
+        Dictionary<string, string?>? inputFiles, Dictionary<string, string?>? outputFiles, string prefix, List<ValidationDetail> errors)
     {
         var inputs = new Dictionary<string, string>(StringComparer.Ordinal);
         var outputs = new Dictionary<string, string>(StringComparer.Ordinal);
         if (inputFiles is null)
         {
-            errors.Add(new("input_files", "is required (an object of in_ aliases to URLs)"));
+            errors.Add(new(prefix + "input_files", "is required (an object of in_ aliases to URLs)"));
         }
         else
         {
             foreach (var (alias, url) in inputFiles)
             {
-                var field = $"input_files.{alias}";
+                var field = $"{prefix}input_files.{alias}";
                 if (!Placeholders.IsValidAlias(alias, "in_"))
                 {
                     errors.Add(new(field, "input aliases must start with 'in_' and contain only letters, digits and '_'"));
@@ -90,14 +166,14 @@ public sealed partial class CommandValidator(RenditionOptions options)
 
         if (outputFiles is null || outputFiles.Count == 0)
         {
-            errors.Add(new("output_files", "is required (an object of out_ aliases to file names, at least one)"));
+            errors.Add(new(prefix + "output_files", "is required (an object of out_ aliases to file names, at least one)"));
         }
         else
         {
             var names = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
             foreach (var (alias, name) in outputFiles)
             {
-                var field = $"output_files.{alias}";
+                var field = $"{prefix}output_files.{alias}";
                 if (!Placeholders.IsValidAlias(alias, "out_"))
                 {
                     errors.Add(new(field, "output aliases must start with 'out_' and contain only letters, digits and '_'"));
@@ -119,15 +195,19 @@ public sealed partial class CommandValidator(RenditionOptions options)
         return (inputs, outputs);
     }
 
-    /// <summary>Tokenises each command and checks placeholders (declared and used) and the command policy.</summary>
-    public static void ValidateCommands(IReadOnlyList<string> commands, string field, IReadOnlyCollection<string> inputs,
-        IReadOnlyCollection<string> outputs, List<ValidationDetail> errors)
+    /// <summary>
+    /// Tokenises each command and checks placeholders and the command policy: every placeholder declared, every
+    /// declared alias used, and in a chain an <c>{{out_x}}</c> read (as an input) only after an earlier step wrote it.
+    /// </summary>
+    public static void ValidateCommands(IReadOnlyList<string> commands, string field, bool chained, IReadOnlyCollection<string> inputs,
+        IReadOnlyCollection<string> outputs, string prefix, List<ValidationDetail> errors)
     {
         var used = new HashSet<string>(StringComparer.Ordinal);
+        var written = new HashSet<string>(StringComparer.Ordinal);
         var allParsed = true;
         for (var i = 0; i < commands.Count; i++)
         {
-            var name = commands.Count == 1 && field == "ffmpeg_command" ? field : $"{field}[{i}]";
+            var name = chained ? $"{field}[{i}]" : field;
             var command = commands[i];
             if (command.Length > MaxCommandLength)
             {
@@ -155,38 +235,53 @@ public sealed partial class CommandValidator(RenditionOptions options)
                 errors.Add(new(name, "is empty"));
                 continue;
             }
-            foreach (var token in tokens)
+            var writtenHere = new List<string>();
+            for (var t = 0; t < tokens.Count; t++)
             {
-                foreach (var alias in Placeholders.Find(token))
+                var isInput = t > 0 && tokens[t - 1] == "-i";
+                foreach (var alias in Placeholders.Find(tokens[t]))
                 {
-                    if (inputs.Contains(alias) || outputs.Contains(alias))
-                    {
-                        used.Add(alias);
-                    }
-                    else
+                    if (!inputs.Contains(alias) && !outputs.Contains(alias))
                     {
                         errors.Add(new(name, $"uses placeholder {{{{{alias}}}}}, which is not declared in input_files or output_files"));
+                        continue;
+                    }
+                    used.Add(alias);
+                    if (!outputs.Contains(alias))
+                    {
+                        continue;
+                    }
+                    if (!isInput)
+                    {
+                        writtenHere.Add(alias);
+                    }
+                    else if (!written.Contains(alias))
+                    {
+                        errors.Add(new(name, chained
+                            ? $"reads {{{{{alias}}}}} before an earlier step writes it"
+                            : $"reads the output {{{{{alias}}}}} as an input"));
                     }
                 }
-                if (CommandPolicy.Check(token) is { } reason)
+                if (CommandPolicy.Check(tokens[t]) is { } reason)
                 {
                     errors.Add(new(name, reason));
                 }
             }
+            written.UnionWith(writtenHere);
         }
         foreach (var alias in inputs.Concat(outputs))
         {
             if (allParsed && !used.Contains(alias))
             {
                 var kind = alias.StartsWith("in_", StringComparison.Ordinal) ? "input_files" : "output_files";
-                errors.Add(new($"{kind}.{alias}", $"is declared but {{{{{alias}}}}} is not used in the command"));
+                errors.Add(new($"{prefix}{kind}.{alias}", $"is declared but {{{{{alias}}}}} is not used in the command"));
             }
         }
     }
 
     private static HashSet<string> Keys(Dictionary<string, string?>? map) => map is null ? [] : [.. map.Keys];
 
-    private static string? ValidateMetadata(Dictionary<string, JsonElement>? metadata, List<ValidationDetail> errors)
+    private static string? ValidateMetadata(Dictionary<string, JsonElement>? metadata, string prefix, List<ValidationDetail> errors)
     {
         if (metadata is null)
         {
@@ -194,18 +289,18 @@ public sealed partial class CommandValidator(RenditionOptions options)
         }
         if (metadata.Count > MaxMetadataKeys)
         {
-            errors.Add(new("metadata", $"may have at most {MaxMetadataKeys} keys (got {metadata.Count})"));
+            errors.Add(new(prefix + "metadata", $"may have at most {MaxMetadataKeys} keys (got {metadata.Count})"));
             return null;
         }
         var json = JsonSerializer.Serialize(metadata, WireJson.Default.DictionaryStringJsonElement);
         if (json.Length > 16384)
         {
-            errors.Add(new("metadata", "is larger than 16 KB"));
+            errors.Add(new(prefix + "metadata", "is larger than 16 KB"));
         }
         return json;
     }
 
-    private string? ValidateWebhook(string? url, List<ValidationDetail> errors)
+    private string? ValidateWebhook(string? url, string prefix, List<ValidationDetail> errors)
     {
         if (url is null)
         {
@@ -213,30 +308,30 @@ public sealed partial class CommandValidator(RenditionOptions options)
         }
         if (!NetworkGuard.IsHttpUrl(url, out var uri))
         {
-            errors.Add(new("webhook_url", "must be an absolute http or https URL"));
+            errors.Add(new(prefix + "webhook_url", "must be an absolute http or https URL"));
         }
         else if (!options.AllowPrivateUrls && NetworkGuard.IsObviouslyPrivateHost(uri!))
         {
-            errors.Add(new("webhook_url", "points to a private or loopback address, which is not allowed"));
+            errors.Add(new(prefix + "webhook_url", "points to a private or loopback address, which is not allowed"));
         }
         return url;
     }
 
-    private int ValidateMaxSeconds(int? value, List<ValidationDetail> errors)
+    private int ValidateMaxSeconds(int? value, string prefix, List<ValidationDetail> errors)
     {
         var seconds = value ?? Math.Min(options.DefaultCommandRunSeconds, options.MaxCommandRunSeconds);
         if (seconds < 1 || seconds > options.MaxCommandRunSeconds)
         {
-            errors.Add(new("max_command_run_seconds", $"must be between 1 and {options.MaxCommandRunSeconds}"));
+            errors.Add(new(prefix + "max_command_run_seconds", $"must be between 1 and {options.MaxCommandRunSeconds}"));
         }
         return seconds;
     }
 
-    private static int ValidateVcpu(int? value, List<ValidationDetail> errors)
+    private static int ValidateVcpu(int? value, string prefix, List<ValidationDetail> errors)
     {
         if (value is < 1)
         {
-            errors.Add(new("vcpu_count", "must be at least 1"));
+            errors.Add(new(prefix + "vcpu_count", "must be at least 1"));
         }
         // Honoured up to what the machine has: Rendi's clients commonly send 8.
         return Math.Clamp(value ?? Environment.ProcessorCount, 1, Environment.ProcessorCount);

@@ -22,6 +22,26 @@ public static class FileStatus
     public const string Failed = "FAILED";
 }
 
+/// <summary>Command types as stored (RenderIO's names); <see cref="ForWire"/> gives the name the reading API uses.</summary>
+public static class CommandTypes
+{
+    public const string Command = "FFMPEG_COMMAND";
+    public const string Chained = "CHAINED_COMMAND";
+    public const string Multiple = "MULTIPLE_COMMAND";
+    public const string RendiChained = "FFMPEG_CHAINED_COMMANDS";
+
+    public static string ForWire(string stored, ApiFlavor flavor) =>
+        flavor == ApiFlavor.Rendi && stored == Chained ? RendiChained : stored;
+
+    /// <summary>The stored name for a name either API uses, or null when unknown.</summary>
+    public static string? Parse(string value) => value switch
+    {
+        Command or Chained or Multiple => value,
+        RendiChained => Chained,
+        _ => null,
+    };
+}
+
 /// <summary>Which public API a command was submitted through; it decides wire details such as <c>command_type</c>.</summary>
 public enum ApiFlavor
 {
@@ -29,12 +49,13 @@ public enum ApiFlavor
     Rendi = 1,
 }
 
-/// <summary>Body of the run-command endpoints (single command; chained fields are accepted by their own endpoint).</summary>
+/// <summary>Body of the run-command endpoints: <c>ffmpeg_command</c> for one command, <c>ffmpeg_commands</c> for a chain.</summary>
 public sealed class SubmitCommandRequest
 {
     public Dictionary<string, string?>? InputFiles { get; set; }
     public Dictionary<string, string?>? OutputFiles { get; set; }
     public string? FfmpegCommand { get; set; }
+    public List<string?>? FfmpegCommands { get; set; }
     public Dictionary<string, JsonElement>? Metadata { get; set; }
     public string? WebhookUrl { get; set; }
     public int? MaxCommandRunSeconds { get; set; }
@@ -64,7 +85,24 @@ public sealed class OriginalRequest
         FfmpegCommands ?? (FfmpegCommand is null ? [] : [FfmpegCommand]);
 }
 
+/// <summary>Body of <c>run-multiple-ffmpeg-commands</c>.</summary>
+public sealed class SubmitMultipleRequest
+{
+    public List<SubmitCommandRequest?>? Commands { get; set; }
+    public string? WebhookUrl { get; set; }
+}
+
 public sealed record SubmitCommandResponse(string CommandId);
+
+public sealed record SubmitMultipleResponse(IReadOnlyList<string> CommandIds);
+
+/// <summary>RenderIO's list answer.</summary>
+public sealed record CommandListResponse(IReadOnlyList<CommandPollResponse> Commands, int Limit, int Offset);
+
+/// <summary>One row of Rendi's bare-array command list.</summary>
+public sealed record CommandSummary(string CommandId, string Status, string CommandType, int OutputFileCount, string? ErrorStatus, string? ErrorMessage, string CreatedAt);
+
+public sealed record DeleteFilesResponse(bool Deleted, int FilesDeleted);
 
 public sealed record ErrorResponse(string Error, string Message)
 {
@@ -137,6 +175,11 @@ public sealed class CommandPollResponse
     NumberHandling = JsonNumberHandling.Strict)]
 [JsonSerializable(typeof(SubmitCommandRequest))]
 [JsonSerializable(typeof(SubmitCommandResponse))]
+[JsonSerializable(typeof(SubmitMultipleRequest))]
+[JsonSerializable(typeof(SubmitMultipleResponse))]
+[JsonSerializable(typeof(CommandListResponse))]
+[JsonSerializable(typeof(List<CommandSummary>))]
+[JsonSerializable(typeof(DeleteFilesResponse))]
 [JsonSerializable(typeof(OriginalRequest))]
 [JsonSerializable(typeof(ErrorResponse))]
 [JsonSerializable(typeof(MediaInfo))]

@@ -20,8 +20,14 @@ public interface IAccountStore
 /// <summary>Commands, their output files, and the job queue.</summary>
 public interface ICommandStore
 {
-    /// <summary>Stores a new QUEUED command durably before returning.</summary>
-    Task InsertAsync(CommandRecord command, CancellationToken ct);
+    /// <summary>Stores new QUEUED commands durably, all or none, before returning.</summary>
+    Task InsertAsync(IReadOnlyList<CommandRecord> commands, CancellationToken ct);
+
+    /// <summary>The account's commands, newest first, with their files.</summary>
+    Task<IReadOnlyList<(CommandRecord Command, IReadOnlyList<FileRecord> Files)>> ListAsync(Guid accountId, CommandQuery query, CancellationToken ct);
+
+    /// <summary>Marks the command's stored files deleted and returns those newly marked, so their blobs can be removed.</summary>
+    Task<IReadOnlyList<FileRecord>> MarkCommandFilesDeletedAsync(Guid accountId, Guid commandId, CancellationToken ct);
 
     /// <summary>The account's command with its files, or null (also when it is another account's).</summary>
     Task<(CommandRecord Command, IReadOnlyList<FileRecord> Files)?> GetAsync(Guid accountId, Guid commandId, CancellationToken ct);

@@ -53,3 +53,6 @@ public sealed class FileRecord
 
 /// <summary>A worker's hold on a job: the token fences every write back so a worker that lost its lease cannot overwrite.</summary>
 public sealed record JobLease(CommandRecord Command, Guid Token);
+
+/// <summary>A page of an account's commands: optional status and (stored) command type filters.</summary>
+public sealed record CommandQuery(int Limit, int Offset, string? Status = null, string? CommandType = null);

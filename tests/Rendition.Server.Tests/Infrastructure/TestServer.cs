@@ -81,6 +81,18 @@ public sealed class RenditionTestServer : IAsyncDisposable
         }
     }
 
+    /// <summary>A new account with its own key, and a client that sends it.</summary>
+    public async Task<HttpClient> CreateAccountClientAsync(string? name = null)
+    {
+        var accounts = Services.GetRequiredService<Rendition.Core.Storage.IAccountStore>();
+        var account = await accounts.CreateAccountAsync(name ?? $"acct-{Guid.NewGuid():N}", CancellationToken.None);
+        var key = Rendition.Core.Security.ApiKeys.Generate();
+        await accounts.AddKeyAsync(account.Id, Rendition.Core.Security.ApiKeys.Hash(key), key[..12], "test", CancellationToken.None);
+        var client = new HttpClient { BaseAddress = new Uri(BaseUrl), Timeout = TimeSpan.FromSeconds(60) };
+        client.DefaultRequestHeaders.Add("X-API-KEY", key);
+        return client;
+    }
+
     public static StringContent Json(object body) =>
         new(JsonSerializer.Serialize(body), Encoding.UTF8, "application/json");
 
@@ -98,12 +110,12 @@ public sealed class RenditionTestServer : IAsyncDisposable
     }
 
     /// <summary>Polls until SUCCESS or FAILED (as the seed clients do) and returns the final poll object.</summary>
-    public async Task<JsonObject> WaitAsync(string commandId, string prefix = "/api/v1", TimeSpan? timeout = null)
+    public async Task<JsonObject> WaitAsync(string commandId, string prefix = "/api/v1", TimeSpan? timeout = null, HttpClient? client = null)
     {
         var deadline = DateTime.UtcNow + (timeout ?? TimeSpan.FromSeconds(120));
         while (true)
         {
-            var poll = (await Http.GetFromJsonAsync<JsonObject>($"{prefix}/commands/{commandId}"))!;
+            var poll = (await (client ?? Http).GetFromJsonAsync<JsonObject>($"{prefix}/commands/{commandId}"))!;
             var status = poll["status"]!.GetValue<string>();
             if (status is "SUCCESS" or "FAILED")
             {
