@@ -18,6 +18,9 @@ public static class ErrorCodes
     public const string Timeout = "TIMEOUT";
     public const string OutputMissing = "OUTPUT_MISSING";
     public const string StorageError = "STORAGE_ERROR";
+    public const string ResourceLimit = "RESOURCE_LIMIT";
+    public const string InvalidInputFile = "INVALID_INPUT_FILE";
+    public const string ForbiddenOption = "FORBIDDEN_OPTION";
 }
 
 /// <summary>One field-level problem in a 422 <c>VALIDATION_ERROR</c> answer.</summary>

@@ -28,6 +28,18 @@ public sealed class RenditionOptions
     /// <summary>How long a signed storage URL stays valid.</summary>
     public int UrlExpirySeconds { get; set; } = 7 * 24 * 3600;
 
+    /// <summary>Address-space limit of one ffmpeg process, in MiB (RLIMIT_AS; x264 needs well over 1 GiB).</summary>
+    public long JobMemoryMb { get; set; } = 4096;
+
+    /// <summary>Largest single output file, and most a job may write in all, in MiB.</summary>
+    public long MaxOutputMb { get; set; } = 10240;
+
+    /// <summary>Most files a job may create in its directory.</summary>
+    public int MaxOutputFiles { get; set; } = 1000;
+
+    /// <summary><c>bwrap</c> (required, the default) or <c>off</c>.</summary>
+    public string Sandbox { get; set; } = "bwrap";
+
     /// <summary>Path of the ffmpeg binary; ffprobe is looked up the same way.</summary>
     public string FfmpegPath { get; set; } = "ffmpeg";
 

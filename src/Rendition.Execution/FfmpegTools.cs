@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
 using Rendition.Core;
@@ -6,44 +7,115 @@ using Rendition.Core.Media;
 
 namespace Rendition.Execution;
 
-/// <summary>Runs ffmpeg and ffprobe for jobs: inside the sandbox, on a bounded set of CPUs, with a deadline.</summary>
-public sealed class FfmpegTools(RenditionOptions options, ISandbox sandbox)
+/// <summary>Runs ffmpeg and ffprobe for jobs: inside the sandbox, on a bounded set of CPUs, under resource limits, with a deadline.</summary>
+public sealed class FfmpegTools
 {
-    private static readonly string[] TasksetLocations = ["/usr/bin/taskset", "/bin/taskset"];
-    private static int s_nextCpu;
-    private readonly string _ffmpeg = ResolveExecutable(options.FfmpegPath);
-    private readonly string _ffprobe = ResolveExecutable(options.FfprobePath);
-    private readonly string? _taskset = TasksetLocations.FirstOrDefault(File.Exists);
+    /// <summary>Exit status of a process killed by SIGXFSZ (RLIMIT_FSIZE crossed), as bubblewrap and shells report it.</summary>
+    public const int FileSizeLimitExitCode = 128 + 25;
 
-    public ISandbox Sandbox => sandbox;
-
-    /// <summary>The argv ffmpeg gets for a user's tokens (placeholders already replaced): quiet, non-interactive, overwrite, local files only.</summary>
-    public static List<string> BuildArguments(IReadOnlyList<string> userTokens)
+    // Demuxers that follow references to other files or the network, or run scripts; devices are excluded separately.
+    private static readonly HashSet<string> DeniedDemuxers = new(StringComparer.Ordinal)
     {
-        var args = new List<string>(userTokens.Count + 12) { "-hide_banner", "-nostdin", "-nostats", "-loglevel", "error", "-y" };
+        "concat", "hls", "applehttp", "dash", "imf", "sdp", "rtp", "rtsp", "sap", "avisynth", "vapoursynth", "libcdio",
+    };
+
+    private static readonly string[] TasksetLocations = ["/usr/bin/taskset", "/bin/taskset"];
+    private static readonly string[] PrlimitLocations = ["/usr/bin/prlimit", "/bin/prlimit"];
+    private static int s_nextCpu;
+
+    private readonly RenditionOptions _options;
+    private readonly ISandbox _sandbox;
+    private readonly string _ffmpeg;
+    private readonly string _ffprobe;
+    private readonly string? _taskset = TasksetLocations.FirstOrDefault(File.Exists);
+    private readonly string? _prlimit = PrlimitLocations.FirstOrDefault(File.Exists);
+    private readonly Lazy<string> _formatWhitelist;
+
+    public FfmpegTools(RenditionOptions options, ISandbox sandbox)
+    {
+        _options = options;
+        _sandbox = sandbox;
+        _ffmpeg = ResolveExecutable(options.FfmpegPath);
+        _ffprobe = ResolveExecutable(options.FfprobePath);
+        _formatWhitelist = new Lazy<string>(BuildFormatWhitelist);
+    }
+
+    public ISandbox Sandbox => _sandbox;
+
+    /// <summary>True when both ffmpeg and ffprobe can be found.</summary>
+    public bool ToolsAvailable => File.Exists(_ffmpeg) && File.Exists(_ffprobe);
+
+    /// <summary>The demuxers inputs may use: everything this ffmpeg has, less devices (but lavfi) and reference-following formats.</summary>
+    public string FormatWhitelist => _formatWhitelist.Value;
+
+    /// <summary>
+    /// The argv ffmpeg gets for a user's tokens (placeholders already replaced): quiet, non-interactive, overwrite; before every
+    /// input the runner's own protocol and format whitelists (they apply to the next input only, so each needs its own).
+    /// </summary>
+    public static List<string> BuildArguments(IReadOnlyList<string> userTokens, string? formatWhitelist = null)
+    {
+        var args = new List<string>(userTokens.Count + 16) { "-hide_banner", "-nostdin", "-nostats", "-loglevel", "error", "-y" };
         foreach (var token in userTokens)
         {
-            // Each input may open only local files, and neither may what it references (playlists, concat lists).
             if (token == "-i")
             {
                 args.Add("-protocol_whitelist");
                 args.Add("file");
+                if (formatWhitelist is not null)
+                {
+                    args.Add("-format_whitelist");
+                    args.Add(formatWhitelist);
+                }
             }
             args.Add(token);
         }
         return args;
     }
 
-    /// <summary>Runs ffmpeg with <paramref name="arguments"/> in <paramref name="jobDirectory"/> on at most <paramref name="vcpuCount"/> CPUs.</summary>
-    public Task<ProcessResult> RunFfmpegAsync(IReadOnlyList<string> arguments, string jobDirectory, int vcpuCount, TimeSpan timeout, CancellationToken ct) =>
-        ProcessRunner.RunAsync(LimitCpus(sandbox.Wrap(_ffmpeg, arguments, jobDirectory), vcpuCount), jobDirectory, timeout, captureStdout: false, ct);
+    /// <summary>Runs ffmpeg for a job step: user tokens in, result out; limits crossed are reported in <see cref="ProcessResult.LimitExceeded"/>.</summary>
+    public async Task<ProcessResult> RunFfmpegAsync(IReadOnlyList<string> userTokens, string jobDirectory, int vcpuCount, TimeSpan timeout,
+        IReadOnlyCollection<string> inputFiles, CancellationToken ct)
+    {
+        var args = BuildArguments(userTokens, FormatWhitelist);
+        var command = Limit(_sandbox.Wrap(_ffmpeg, args, jobDirectory, inputFiles), vcpuCount);
+        var result = await ProcessRunner.RunAsync(command, jobDirectory, timeout, captureStdout: false, ct,
+            () => CheckJobDirectory(jobDirectory, inputFiles));
+        if (result.LimitExceeded is null && result.ExitCode == FileSizeLimitExitCode)
+        {
+            return result with { LimitExceeded = $"an output file grew past {_options.MaxOutputMb} MB" };
+        }
+        if (result.LimitExceeded is null && result.ExitCode != 0 && result.StandardErrorTail.Contains("Cannot allocate memory", StringComparison.Ordinal))
+        {
+            return result with { LimitExceeded = $"ffmpeg needed more than the {_options.JobMemoryMb} MB memory limit" };
+        }
+        return result;
+    }
 
-    /// <summary>Probes a file of the job directory (by relative name) and maps it to wire metadata.</summary>
+    /// <summary>The files a job wrote past its limits (count or total size, inputs excluded), or null.</summary>
+    private string? CheckJobDirectory(string jobDirectory, IReadOnlyCollection<string> inputFiles)
+    {
+        long bytes = 0;
+        var files = 0;
+        foreach (var file in new DirectoryInfo(jobDirectory).EnumerateFiles("*", new EnumerationOptions { RecurseSubdirectories = true, AttributesToSkip = 0 }))
+        {
+            if (inputFiles.Contains(file.Name) && file.DirectoryName == jobDirectory)
+            {
+                continue;
+            }
+            files++;
+            bytes += file.Length;
+        }
+        if (files > _options.MaxOutputFiles)
+        {
+            return $"the job wrote more than {_options.MaxOutputFiles} files";
+        }
+        return bytes > _options.MaxOutputMb * 1024 * 1024 ? $"the job wrote more than {_options.MaxOutputMb} MB" : null;
+    }
+
+    /// <summary>Probes a file of the job directory (by relative name), sandboxed like ffmpeg, and maps it to wire metadata.</summary>
     public async Task<MediaInfo> ProbeAsync(string jobDirectory, string fileName, long sizeBytes, CancellationToken ct)
     {
-        var result = await ProcessRunner.RunAsync(
-            sandbox.Wrap(_ffprobe, ["-v", "error", "-print_format", "json", "-show_format", "-show_streams", "--", fileName], jobDirectory),
-            jobDirectory, TimeSpan.FromSeconds(60), captureStdout: true, ct);
+        var result = await RunProbeAsync(jobDirectory, ["-show_format", "-show_streams", "-print_format", "json", fileName], ct);
         if (result.ExitCode != 0 || string.IsNullOrWhiteSpace(result.StandardOutput))
         {
             // Not media ffprobe understands (a text file, say): still a valid output, with only what the name tells.
@@ -58,11 +130,14 @@ public sealed class FfmpegTools(RenditionOptions options, ISandbox sandbox)
         return ProbeMapper.Map(doc.RootElement, fileName, sizeBytes, packetBytes);
     }
 
+    private Task<ProcessResult> RunProbeAsync(string jobDirectory, string[] args, CancellationToken ct) =>
+        ProcessRunner.RunAsync(
+            Limit(_sandbox.Wrap(_ffprobe, ["-v", "error", "-protocol_whitelist", "file", "-format_whitelist", FormatWhitelist, .. args[..^1], "-i", args[^1]], jobDirectory, []), int.MaxValue),
+            jobDirectory, TimeSpan.FromSeconds(120), captureStdout: true, ct);
+
     private async Task<Dictionary<int, long>?> PacketBytesAsync(string jobDirectory, string fileName, CancellationToken ct)
     {
-        var result = await ProcessRunner.RunAsync(
-            sandbox.Wrap(_ffprobe, ["-v", "error", "-show_entries", "packet=stream_index,size", "-of", "csv=p=0", "--", fileName], jobDirectory),
-            jobDirectory, TimeSpan.FromSeconds(120), captureStdout: true, ct);
+        var result = await RunProbeAsync(jobDirectory, ["-show_entries", "packet=stream_index,size", "-of", "csv=p=0", fileName], ct);
         if (result.ExitCode != 0)
         {
             return null;
@@ -81,17 +156,65 @@ public sealed class FfmpegTools(RenditionOptions options, ISandbox sandbox)
         return totals;
     }
 
-    private SandboxedCommand LimitCpus(SandboxedCommand command, int vcpuCount)
+    /// <summary>Adds the CPU set (taskset) and the memory, file-size and core-dump limits (prlimit) in front of a sandboxed command.</summary>
+    private SandboxedCommand Limit(SandboxedCommand command, int vcpuCount)
     {
+        var prefix = new List<string>();
         var cores = Environment.ProcessorCount;
-        if (_taskset is null || vcpuCount >= cores)
+        if (_taskset is not null && vcpuCount < cores)
         {
-            return command;
+            // Spread jobs over the cores instead of piling every small job onto CPU 0; libav* sizes its thread pools from the affinity mask.
+            var start = (int)((uint)Interlocked.Increment(ref s_nextCpu) % (uint)cores);
+            prefix.AddRange([_taskset, "--cpu-list", string.Join(',', Enumerable.Range(0, vcpuCount).Select(i => (start + i) % cores))]);
         }
-        // Spread jobs over the cores instead of piling every small job onto CPU 0; libav* sizes its thread pools from the affinity mask.
-        var start = (int)((uint)Interlocked.Increment(ref s_nextCpu) % (uint)cores);
-        var cpus = string.Join(',', Enumerable.Range(0, vcpuCount).Select(i => (start + i) % cores));
-        return new SandboxedCommand(_taskset, ["--cpu-list", cpus, command.FileName, .. command.Arguments]);
+        if (_prlimit is not null)
+        {
+            prefix.AddRange([_prlimit,
+                $"--as={_options.JobMemoryMb * 1024 * 1024}",
+                $"--fsize={_options.MaxOutputMb * 1024 * 1024}",
+                "--core=0", "--"]);
+        }
+        return prefix.Count == 0 ? command : new SandboxedCommand(prefix[0], [.. prefix.Skip(1), command.FileName, .. command.Arguments]);
+    }
+
+    private string BuildFormatWhitelist()
+    {
+        var demuxers = ListFormats("-demuxers");
+        var devices = ListFormats("-devices");
+        devices.Remove("lavfi");
+        var allowed = demuxers.Where(d => !DeniedDemuxers.Contains(d) && !devices.Contains(d)).ToList();
+        return allowed.Count > 0 ? string.Join(',', allowed) : "lavfi,mov,mp4,matroska,webm,mpegts,mp3,wav,flac,ogg,aac,image2,png_pipe,jpeg_pipe,gif,avi,flv";
+    }
+
+    /// <summary>Names from <c>ffmpeg -demuxers</c>/<c>-devices</c> that can be read ('D' flag); multi-name demuxers split.</summary>
+    private HashSet<string> ListFormats(string which)
+    {
+        var names = new HashSet<string>(StringComparer.Ordinal);
+        try
+        {
+            var psi = new ProcessStartInfo(_ffmpeg, ["-hide_banner", which]) { RedirectStandardOutput = true, RedirectStandardError = true };
+            using var p = Process.Start(psi)!;
+            var output = p.StandardOutput.ReadToEnd();
+            p.WaitForExit();
+            var started = false;
+            foreach (var line in output.Split('\n'))
+            {
+                if (line.Trim() == "--")
+                {
+                    started = true;
+                    continue;
+                }
+                var parts = line.Split(' ', StringSplitOptions.RemoveEmptyEntries);
+                if (started && parts.Length >= 2 && parts[0].Contains('D', StringComparison.Ordinal))
+                {
+                    names.UnionWith(parts[1].Split(','));
+                }
+            }
+        }
+        catch (System.ComponentModel.Win32Exception)
+        {
+        }
+        return names;
     }
 
     private static string ResolveExecutable(string name)
@@ -110,7 +233,4 @@ public sealed class FfmpegTools(RenditionOptions options, ISandbox sandbox)
         }
         return name;
     }
-
-    /// <summary>True when both ffmpeg and ffprobe can be found.</summary>
-    public bool ToolsAvailable => Path.IsPathRooted(_ffmpeg) && File.Exists(_ffmpeg) && Path.IsPathRooted(_ffprobe) && File.Exists(_ffprobe);
 }

@@ -22,6 +22,9 @@ public sealed class InputFetchException : Exception
     public InputFetchException()
     {
     }
+
+    /// <summary>The input was fetched but is of a kind commands may not read (a playlist, say).</summary>
+    public bool Refused { get; init; }
 }
 
 /// <summary>Fetches input URLs into a job directory: streamed, size-capped, SSRF-guarded; the server's own storage URLs come straight from the blob store.</summary>

@@ -86,25 +86,21 @@ public sealed class JobProcessor(
         {
             using var fetchDeadline = CancellationTokenSource.CreateLinkedTokenSource(ct);
             fetchDeadline.CancelAfter(InputFetchTimeout);
-            await Task.WhenAll(request.InputFiles.Select(async kv =>
+            var fetched = await Task.WhenAll(request.InputFiles.Select(kv => FetchInputAsync(kv.Key, new Uri(kv.Value), jobDir, fetchDeadline.Token)));
+            foreach (var (alias, local) in fetched)
             {
-                var url = new Uri(kv.Value);
-                var local = kv.Key + InputFetcher.ExtensionFor(url);
-                lock (names)
-                {
-                    names[kv.Key] = local;
-                }
-                await fetcher.FetchAsync(kv.Key, url, Path.Combine(jobDir, local), fetchDeadline.Token);
-            }));
+                names[alias] = local;
+            }
         }
         catch (InputFetchException e)
         {
-            return new(0, [], new(ErrorCodes.UnreachableInputFile, e.Message));
+            return new(0, [], new(e.Refused ? ErrorCodes.InvalidInputFile : ErrorCodes.UnreachableInputFile, e.Message));
         }
         catch (OperationCanceledException) when (!ct.IsCancellationRequested)
         {
             return new(0, [], new(ErrorCodes.UnreachableInputFile, $"Inputs could not be fetched within {InputFetchTimeout.TotalMinutes:0} minutes."));
         }
+        var inputNames = names.Values.ToHashSet(StringComparer.Ordinal);
         foreach (var (alias, fileName) in request.OutputFiles)
         {
             names[alias] = fileName;
@@ -120,14 +116,18 @@ public sealed class JobProcessor(
             {
                 tokens.RemoveAt(0);
             }
-            var args = FfmpegTools.BuildArguments(tokens.Select(t => Placeholders.Substitute(t, names)).ToList());
-            var result = await tools.RunFfmpegAsync(args, jobDir, command.VcpuCount, budget - ffmpegTime, ct);
+            var userTokens = tokens.Select(t => Placeholders.Substitute(t, names)).ToList();
+            var result = await tools.RunFfmpegAsync(userTokens, jobDir, command.VcpuCount, budget - ffmpegTime, inputNames, ct);
             ffmpegTime += result.Elapsed;
             var stepLabel = commands.Count > 1 ? $"Step {step + 1} of {commands.Count}: " : "";
             if (result.TimedOut)
             {
                 return new(ffmpegTime.TotalSeconds, [], new(ErrorCodes.Timeout,
                     $"{stepLabel}ffmpeg did not finish within max_command_run_seconds ({command.MaxSeconds} s) and was stopped."));
+            }
+            if (result.LimitExceeded is { } limit)
+            {
+                return new(ffmpegTime.TotalSeconds, [], new(ErrorCodes.ResourceLimit, $"{stepLabel}stopped because {limit}."));
             }
             if (result.ExitCode != 0)
             {
@@ -136,14 +136,36 @@ public sealed class JobProcessor(
             }
         }
 
-        var missing = request.OutputFiles.Where(kv => !File.Exists(Path.Combine(jobDir, kv.Value))).Select(kv => $"{kv.Key} ({kv.Value})").ToList();
+        // Only regular files count: code inside the sandbox could leave a link to a host file or a FIFO under an output's name.
+        var missing = request.OutputFiles.Where(kv => !FileKinds.IsRegularFile(Path.Combine(jobDir, kv.Value))).Select(kv => $"{kv.Key} ({kv.Value})").ToList();
         if (missing.Count > 0)
         {
-            return new(ffmpegTime.TotalSeconds, [], new(ErrorCodes.OutputMissing, $"ffmpeg finished but did not write {string.Join(", ", missing)}."));
+            return new(ffmpegTime.TotalSeconds, [], new(ErrorCodes.OutputMissing, $"ffmpeg finished but did not write {string.Join(", ", missing)} as a regular file."));
         }
 
         var files = await Task.WhenAll(request.OutputFiles.Select(kv => StoreOutputAsync(command, jobDir, kv.Key, kv.Value, ct)));
         return new(ffmpegTime.TotalSeconds, files, null);
+    }
+
+    /// <summary>Fetches one input and names it after its alias and what it is (sniffed), never after the URL alone.</summary>
+    private async Task<(string Alias, string LocalName)> FetchInputAsync(string alias, Uri url, string jobDir, CancellationToken ct)
+    {
+        var partial = Path.Combine(jobDir, alias + ".part");
+        await fetcher.FetchAsync(alias, url, partial, ct);
+        var header = new byte[InputSniffer.HeaderBytes];
+        int read;
+        await using (var stream = File.OpenRead(partial))
+        {
+            read = await stream.ReadAtLeastAsync(header, header.Length, throwOnEndOfStream: false, ct);
+        }
+        var sniff = InputSniffer.Sniff(header.AsSpan(0, read), InputFetcher.ExtensionFor(url));
+        if (sniff.Refusal is { } refusal)
+        {
+            throw new InputFetchException($"Input {alias} ({url}) {refusal}.") { Refused = true };
+        }
+        var local = alias + sniff.Extension;
+        File.Move(partial, Path.Combine(jobDir, local), overwrite: true);
+        return (alias, local);
     }
 
     private async Task<FileRecord> StoreOutputAsync(CommandRecord command, string jobDir, string alias, string fileName, CancellationToken ct)

@@ -27,6 +27,10 @@ public sealed class JobWorkerService(
         }
         var workers = Math.Max(1, options.Workers);
         logger.LogInformation("Starting {Workers} worker(s) with sandbox '{Sandbox}'", workers, tools.Sandbox.Name);
+        if (!tools.Sandbox.IsolatesCommands)
+        {
+            logger.LogWarning("RENDITION_SANDBOX=off: tenants' ffmpeg commands run WITHOUT the OS sandbox. Only the command policy guards this host; do not serve untrusted users like this.");
+        }
         await Task.WhenAll(Enumerable.Range(0, workers).Select(_ => Task.Run(() => LoopAsync(stoppingToken), stoppingToken)));
     }
 

@@ -8,37 +8,51 @@ public sealed record SandboxedCommand(string FileName, IReadOnlyList<string> Arg
 /// <summary>Wraps ffmpeg/ffprobe in an OS sandbox: the job directory is the only writable (and the only non-system) path, with no network.</summary>
 public interface ISandbox
 {
-    /// <summary>Name shown in logs and health output.</summary>
+    /// <summary>Name shown in logs and at <c>/healthz</c>.</summary>
     string Name { get; }
 
-    /// <summary>The command that runs <paramref name="tool"/> with <paramref name="arguments"/> inside <paramref name="jobDirectory"/> as its working directory.</summary>
-    SandboxedCommand Wrap(string tool, IReadOnlyList<string> arguments, string jobDirectory);
+    /// <summary>True when commands are contained by the OS, not only by the command policy.</summary>
+    bool IsolatesCommands { get; }
+
+    /// <summary>
+    /// The command that runs <paramref name="tool"/> with <paramref name="arguments"/> with <paramref name="jobDirectory"/> as its
+    /// working directory; <paramref name="readOnlyFiles"/> (names relative to it) cannot be changed.
+    /// </summary>
+    SandboxedCommand Wrap(string tool, IReadOnlyList<string> arguments, string jobDirectory, IReadOnlyCollection<string> readOnlyFiles);
 }
 
-/// <summary>No OS sandbox: the command policy and the protocol whitelist are the only guards. For hosts without bubblewrap.</summary>
+/// <summary>No OS sandbox (<c>RENDITION_SANDBOX=off</c>): the command policy and ffmpeg's whitelists are the only guards.</summary>
 public sealed class NoSandbox : ISandbox
 {
-    public string Name => "none";
+    public string Name => "off";
 
-    public SandboxedCommand Wrap(string tool, IReadOnlyList<string> arguments, string jobDirectory) => new(tool, arguments);
+    public bool IsolatesCommands => false;
+
+    public SandboxedCommand Wrap(string tool, IReadOnlyList<string> arguments, string jobDirectory, IReadOnlyCollection<string> readOnlyFiles) =>
+        new(tool, arguments);
 }
 
-/// <summary>bubblewrap: fresh namespaces (no network, own PIDs), read-only system directories, the job directory bound at <c>/job</c>.</summary>
+/// <summary>
+/// bubblewrap: fresh namespaces (no network, own PIDs and users), every capability dropped, running as nobody, an empty
+/// environment, read-only system directories, a small private <c>/tmp</c>, and the job directory bound at <c>/job</c>.
+/// </summary>
 public sealed class BubblewrapSandbox(string bwrapPath) : ISandbox
 {
     public const string JobMount = "/job";
-
-    private static readonly string[] ReadOnlySystemPaths = ["/usr", "/etc/alternatives", "/etc/ld.so.cache", "/etc/fonts", "/etc/ssl"];
+    private const string Nobody = "65534";
+    private const long TmpBytes = 64L * 1024 * 1024;
 
     private static readonly string[] BwrapLocations = ["/usr/bin/bwrap", "/usr/local/bin/bwrap", "/bin/bwrap"];
-
+    private static readonly string[] ReadOnlySystemPaths = ["/usr", "/etc/alternatives", "/etc/ld.so.cache", "/etc/fonts"];
     private static readonly string[] UsrMergedDirs = ["lib", "lib64", "bin", "sbin"];
 
     public string Name => "bubblewrap";
 
-    public SandboxedCommand Wrap(string tool, IReadOnlyList<string> arguments, string jobDirectory)
+    public bool IsolatesCommands => true;
+
+    public SandboxedCommand Wrap(string tool, IReadOnlyList<string> arguments, string jobDirectory, IReadOnlyCollection<string> readOnlyFiles)
     {
-        var args = new List<string>(arguments.Count + 40);
+        var args = new List<string>(arguments.Count + 48);
         foreach (var path in ReadOnlySystemPaths)
         {
             args.AddRange(["--ro-bind-try", path, path]);
@@ -51,47 +65,60 @@ public sealed class BubblewrapSandbox(string bwrapPath) : ISandbox
             }
         }
         args.AddRange([
-            "--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp",
-            "--unshare-all", "--die-with-parent", "--new-session",
-            "--bind", jobDirectory, JobMount, "--chdir", JobMount,
-            "--", tool,
+            "--proc", "/proc", "--dev", "/dev",
+            "--size", TmpBytes.ToString(System.Globalization.CultureInfo.InvariantCulture), "--tmpfs", "/tmp",
+            "--unshare-all", "--die-with-parent", "--new-session", "--cap-drop", "ALL",
+            "--uid", Nobody, "--gid", Nobody,
+            "--clearenv", "--setenv", "PATH", "/usr/bin:/bin", "--setenv", "LC_ALL", "C",
+            "--bind", jobDirectory, JobMount,
         ]);
+        foreach (var name in readOnlyFiles)
+        {
+            args.AddRange(["--ro-bind", Path.Combine(jobDirectory, name), $"{JobMount}/{name}"]);
+        }
+        args.AddRange(["--chdir", JobMount, "--", tool]);
         args.AddRange(arguments);
         return new SandboxedCommand(bwrapPath, args);
     }
 
-    /// <summary>Finds bubblewrap and checks it can actually create its namespaces here; null when it cannot.</summary>
-    public static BubblewrapSandbox? TryCreate()
+    /// <summary>Finds bubblewrap and checks it can create its namespaces here; otherwise says why.</summary>
+    public static BubblewrapSandbox? TryCreate(out string problem)
     {
+        problem = "";
         var path = BwrapLocations.FirstOrDefault(File.Exists);
         if (path is null)
         {
+            problem = "bubblewrap (bwrap) is not installed";
             return null;
         }
         var sandbox = new BubblewrapSandbox(path);
         var probeDir = Directory.CreateTempSubdirectory("rendition-bwrap-");
         try
         {
-            var cmd = sandbox.Wrap("/usr/bin/true", [], probeDir.FullName);
+            var cmd = sandbox.Wrap("/usr/bin/true", [], probeDir.FullName, []);
             var psi = new ProcessStartInfo(cmd.FileName) { RedirectStandardError = true, RedirectStandardOutput = true };
             foreach (var a in cmd.Arguments)
             {
                 psi.ArgumentList.Add(a);
             }
-            using var p = Process.Start(psi);
-            if (p is null)
-            {
-                return null;
-            }
+            using var p = Process.Start(psi)!;
+            var stderr = p.StandardError.ReadToEndAsync();
             if (!p.WaitForExit(10_000))
             {
                 p.Kill(true);
+                problem = "bubblewrap did not start within 10 s";
                 return null;
             }
-            return p.ExitCode == 0 ? sandbox : null;
+            if (p.ExitCode != 0)
+            {
+                problem = $"bubblewrap cannot create its sandbox here: {stderr.Result.Trim()}";
+                return null;
+            }
+            return sandbox;
         }
         catch (Exception e) when (e is System.ComponentModel.Win32Exception or InvalidOperationException or IOException)
         {
+            problem = $"bubblewrap could not be run: {e.Message}";
             return null;
         }
         finally

@@ -16,7 +16,7 @@ namespace Rendition.Server;
 public static class RenditionApp
 {
     /// <summary>Registers stores, execution and API services for the given settings.</summary>
-    public static void AddRendition(IServiceCollection services, RenditionOptions options, string sandboxSetting)
+    public static void AddRendition(IServiceCollection services, RenditionOptions options)
     {
         services.AddSingleton(options);
         services.AddSingleton(TimeProvider.System);
@@ -34,7 +34,7 @@ public static class RenditionApp
         services.AddSingleton<ApiKeyAuthenticator>();
         services.AddSingleton<RequireApiKey>();
         services.AddSingleton<Bootstrapper>();
-        services.AddSingleton(CreateSandbox(sandboxSetting));
+        services.AddSingleton(CreateSandbox(options.Sandbox));
         services.AddSingleton<FfmpegTools>();
         services.AddSingleton<InputFetcher>();
         services.AddSingleton<JobProcessor>();
@@ -46,12 +46,18 @@ public static class RenditionApp
             .ConfigurePrimaryHttpMessageHandler(() => InputFetcher.CreateHandler(options.AllowPrivateUrls));
     }
 
-    private static ISandbox CreateSandbox(string setting) => setting switch
+    /// <summary>The OS sandbox is required: without it the server refuses to start unless the operator turned it off by name.</summary>
+    private static ISandbox CreateSandbox(string setting)
     {
-        "none" => new NoSandbox(),
-        "bwrap" => BubblewrapSandbox.TryCreate() ?? throw new SettingsException("RENDITION_SANDBOX=bwrap, but bubblewrap (bwrap) is missing or cannot create namespaces here."),
-        _ => (ISandbox?)BubblewrapSandbox.TryCreate() ?? new NoSandbox(),
-    };
+        if (setting == "off")
+        {
+            return new NoSandbox();
+        }
+        return BubblewrapSandbox.TryCreate(out var problem) ?? throw new SettingsException(
+            $"{problem}. Commands from tenants must run in the OS sandbox: install bubblewrap (apt-get install bubblewrap); in a container, " +
+            "allow user namespaces (e.g. docker run --security-opt seccomp=unconfined --security-opt apparmor=unconfined). " +
+            "To run without it anyway (not for untrusted users), set RENDITION_SANDBOX=off.");
+    }
 
     /// <summary>Builds the web application (API + workers); <paramref name="overrides"/> lets tests supply settings.</summary>
     public static WebApplication Build(string[] args, IDictionary<string, string?>? overrides = null)
@@ -66,7 +72,7 @@ public static class RenditionApp
             builder.WebHost.UseUrls(RenditionSettings.DefaultUrl);
         }
         var options = RenditionSettings.Load(builder.Configuration);
-        AddRendition(builder.Services, options, builder.Configuration["RENDITION_SANDBOX"] ?? "auto");
+        AddRendition(builder.Services, options);
         builder.Services.AddHostedService<JobWorkerService>();
         builder.Services.ConfigureHttpJsonOptions(o => o.SerializerOptions.TypeInfoResolverChain.Insert(0, WireJson.Default));
         builder.Services.AddProblemDetails();
@@ -95,6 +101,11 @@ public static class RenditionApp
         });
 
         app.MapGet("/health", () => TypedResults.Text("{\"status\":\"ok\"}", "application/json"));
+        var sandbox = app.Services.GetRequiredService<ISandbox>();
+        var healthz = sandbox.IsolatesCommands
+            ? $$"""{"status":"ok","sandbox":"{{sandbox.Name}}"}"""
+            : """{"status":"degraded","sandbox":"off","warning":"RENDITION_SANDBOX=off: ffmpeg runs without the OS sandbox; only the command policy guards the host."}""";
+        app.MapGet("/healthz", () => TypedResults.Text(healthz, "application/json"));
         app.MapCommands();
         app.MapStorage();
         return app;

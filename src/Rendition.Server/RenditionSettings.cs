@@ -29,11 +29,15 @@ public static class RenditionSettings
         }
         o.PublicUrl = publicUrl.TrimEnd('/');
 
-        var sandbox = config["RENDITION_SANDBOX"] ?? "auto";
-        if (sandbox is not ("auto" or "bwrap" or "none"))
+        o.JobMemoryMb = Int(config, "RENDITION_JOB_MEMORY_MB", (int)o.JobMemoryMb, 256, 1024 * 1024);
+        o.MaxOutputMb = Int(config, "RENDITION_MAX_OUTPUT_MB", (int)o.MaxOutputMb, 1, 1024 * 1024);
+        o.MaxOutputFiles = Int(config, "RENDITION_MAX_OUTPUT_FILES", o.MaxOutputFiles, 1, 1_000_000);
+        o.Sandbox = (config["RENDITION_SANDBOX"] ?? "bwrap").Trim().ToLowerInvariant() switch
         {
-            throw new SettingsException($"RENDITION_SANDBOX must be auto, bwrap or none, got '{sandbox}'.");
-        }
+            "bwrap" or "bubblewrap" or "on" or "" => "bwrap",
+            "off" or "none" => "off",
+            var other => throw new SettingsException($"RENDITION_SANDBOX must be bwrap (the default) or off, got '{other}'."),
+        };
         return o;
     }
 

@@ -33,7 +33,8 @@ public sealed class RenditionTestServer : IAsyncDisposable
 
     public IServiceProvider Services => _app!.Services;
 
-    public static async Task<RenditionTestServer> StartAsync(bool allowPrivateUrls = true, int workers = 2, string? dataDir = null)
+    public static async Task<RenditionTestServer> StartAsync(bool allowPrivateUrls = true, int workers = 2, string? dataDir = null,
+        IDictionary<string, string?>? extraSettings = null)
     {
         dataDir ??= Directory.CreateTempSubdirectory("rendition-test-").FullName;
         var port = InputServer.FreePort();
@@ -48,6 +49,10 @@ public sealed class RenditionTestServer : IAsyncDisposable
             ["RENDITION_MAX_COMMAND_RUN_SECONDS"] = "600",
             ["Logging:LogLevel:Default"] = "Warning",
         };
+        foreach (var (k, v) in extraSettings ?? new Dictionary<string, string?>())
+        {
+            settings[k] = v;
+        }
         var server = new RenditionTestServer(dataDir, port, settings);
         await server.StartAppAsync();
         return server;
