@@ -57,12 +57,16 @@ public sealed class LocalBlobStore : IBlobStore
         return Task.CompletedTask;
     }
 
-    public string GetDownloadUrl(string key, TimeSpan validFor)
+    public string GetDownloadUrl(string key, TimeSpan validFor, string? downloadName = null)
     {
         var expires = _time.GetUtcNow().Add(validFor).ToUnixTimeSeconds();
         var escaped = string.Join('/', key.Split('/').Select(Uri.EscapeDataString));
-        return $"{_publicUrl}{RoutePrefix}{escaped}?expires={expires}&sig={_signer.Sign(key, expires)}";
+        var name = downloadName is null ? "" : $"&name={Uri.EscapeDataString(downloadName)}";
+        return $"{_publicUrl}{RoutePrefix}{escaped}?expires={expires}{name}&sig={_signer.Sign(Signed(key, downloadName), expires)}";
     }
+
+    // The offered name is part of what is signed, so a link cannot be edited to present another name.
+    private static string Signed(string key, string? downloadName) => downloadName is null ? key : $"{key}\n{downloadName}";
 
     public bool TryResolveOwnUrl(Uri url, out string key)
     {
@@ -75,7 +79,7 @@ public sealed class LocalBlobStore : IBlobStore
         }
         var candidate = Uri.UnescapeDataString(text[own.Length..]);
         var query = System.Web.HttpUtility.ParseQueryString(url.Query);
-        if (!long.TryParse(query["expires"], NumberStyles.Integer, CultureInfo.InvariantCulture, out var expires) || !Verify(candidate, expires, query["sig"]))
+        if (!long.TryParse(query["expires"], NumberStyles.Integer, CultureInfo.InvariantCulture, out var expires) || !Verify(candidate, expires, query["name"], query["sig"]))
         {
             return false;
         }
@@ -83,9 +87,9 @@ public sealed class LocalBlobStore : IBlobStore
         return true;
     }
 
-    /// <summary>True when the signature is valid for this key and not expired.</summary>
-    public bool Verify(string key, long expires, string? signature) =>
-        _signer.Verify(key, expires, signature, _time.GetUtcNow());
+    /// <summary>True when the signature is valid for this key (and offered name) and not expired.</summary>
+    public bool Verify(string key, long expires, string? downloadName, string? signature) =>
+        _signer.Verify(Signed(key, downloadName), expires, signature, _time.GetUtcNow());
 
     /// <summary>The file behind a key, or null when the key is malformed or the file is gone.</summary>
     public string? TryGetLocalPath(string key)

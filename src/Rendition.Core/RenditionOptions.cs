@@ -25,6 +25,12 @@ public sealed class RenditionOptions
     /// <summary>Largest input file fetched, in MiB.</summary>
     public long MaxInputMb { get; set; } = 5120;
 
+    /// <summary>Largest upload accepted, in MiB.</summary>
+    public long MaxUploadMb { get; set; } = 5120;
+
+    /// <summary>When set, files older than this many days are deleted by a background sweep (records stay, <c>is_deleted</c>).</summary>
+    public int? FileRetentionDays { get; set; }
+
     /// <summary>How long a signed storage URL stays valid.</summary>
     public int UrlExpirySeconds { get; set; } = 7 * 24 * 3600;
 

@@ -71,6 +71,10 @@ public sealed class SqliteDatabase
         CREATE INDEX ix_commands_account_status ON commands(account_id, status, created_at DESC);
         CREATE INDEX ix_commands_account_type ON commands(account_id, command_type, created_at DESC);
         """,
+        """
+        ALTER TABLE files ADD COLUMN display_name TEXT;
+        CREATE INDEX ix_files_processing ON files(status) WHERE status = 'PROCESSING';
+        """,
     ];
 
     private readonly string _connectionString;

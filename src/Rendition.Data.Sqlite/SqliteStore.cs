@@ -6,7 +6,7 @@ using Rendition.Core.Storage;
 namespace Rendition.Data.Sqlite;
 
 /// <summary>Accounts, commands, files and the job queue in one SQLite database (the embedded default).</summary>
-public sealed class SqliteStore(SqliteDatabase db, TimeProvider time) : IAccountStore, ICommandStore
+public sealed class SqliteStore(SqliteDatabase db, TimeProvider time) : IAccountStore, ICommandStore, IFileStore
 {
     private const string CommandColumns =
         "id, account_id, status, command_type, flavor, request_json, metadata_json, webhook_url, max_seconds, vcpu_count, " +
@@ -14,7 +14,7 @@ public sealed class SqliteStore(SqliteDatabase db, TimeProvider time) : IAccount
 
     private const string FileColumns =
         "id, account_id, command_id, alias, filename, status, store_type, storage_key, size_bytes, media_json, is_deleted, " +
-        "created_at, original_file_url, error_status, error_message";
+        "created_at, original_file_url, error_status, error_message, display_name";
 
     private long Now => time.GetUtcNow().ToUnixTimeMilliseconds();
 
@@ -136,23 +136,12 @@ public sealed class SqliteStore(SqliteDatabase db, TimeProvider time) : IAccount
         return [.. commands.Select(x => (x, (IReadOnlyList<FileRecord>)(files.TryGetValue(x.Id, out var l) ? l : [])))];
     }
 
-    public async Task<IReadOnlyList<FileRecord>> MarkCommandFilesDeletedAsync(Guid accountId, Guid commandId, CancellationToken ct)
-    {
-        await using var c = await db.OpenAsync(ct);
-        await using var cmd = Command(c, $"""
+    public Task<IReadOnlyList<FileRecord>> MarkCommandFilesDeletedAsync(Guid accountId, Guid commandId, CancellationToken ct) =>
+        QueryFilesAsync($"""
             UPDATE files SET is_deleted = 1
             WHERE command_id = $command AND account_id = $account AND is_deleted = 0
             RETURNING {FileColumns}
-            """,
-            ("$command", commandId.ToString()), ("$account", accountId.ToString()));
-        var deleted = new List<FileRecord>();
-        await using var r = await cmd.ExecuteReaderAsync(ct);
-        while (await r.ReadAsync(ct))
-        {
-            deleted.Add(ReadFile(r));
-        }
-        return deleted;
-    }
+            """, ct, ("$command", commandId.ToString()), ("$account", accountId.ToString()));
 
     public async Task<(CommandRecord Command, IReadOnlyList<FileRecord> Files)?> GetAsync(Guid accountId, Guid commandId, CancellationToken ct)
     {
@@ -226,14 +215,7 @@ public sealed class SqliteStore(SqliteDatabase db, TimeProvider time) : IAccount
         }
         foreach (var f in files)
         {
-            await using var cmd = Command(c, $"""
-                INSERT INTO files ({FileColumns}) VALUES ($id, $account, $command, $alias, $filename, $status, $type, $key,
-                    $size, $media, $deleted, $created, $url, $estatus, $emessage)
-                """,
-                ("$id", f.Id.ToString()), ("$account", f.AccountId.ToString()), ("$command", f.CommandId?.ToString()),
-                ("$alias", f.Alias), ("$filename", f.Filename), ("$status", f.Status), ("$type", f.StoreType),
-                ("$key", f.StorageKey), ("$size", f.SizeBytes), ("$media", f.MediaJson), ("$deleted", f.IsDeleted ? 1 : 0),
-                ("$created", f.CreatedAt), ("$url", f.OriginalFileUrl), ("$estatus", f.ErrorStatus), ("$emessage", f.ErrorMessage));
+            await using var cmd = InsertFileCommand(c, f);
             cmd.Transaction = tx;
             await cmd.ExecuteNonQueryAsync(ct);
         }
@@ -265,13 +247,88 @@ public sealed class SqliteStore(SqliteDatabase db, TimeProvider time) : IAccount
         return await cmd.ExecuteNonQueryAsync(ct);
     }
 
-    public async Task<FileRecord?> GetFileAsync(Guid fileId, CancellationToken ct)
+    public async Task InsertFileAsync(FileRecord file, CancellationToken ct)
     {
         await using var c = await db.OpenAsync(ct);
-        await using var cmd = Command(c, $"SELECT {FileColumns} FROM files WHERE id = $id", ("$id", fileId.ToString()));
-        await using var r = await cmd.ExecuteReaderAsync(ct);
-        return await r.ReadAsync(ct) ? ReadFile(r) : null;
+        await using var cmd = InsertFileCommand(c, file);
+        await cmd.ExecuteNonQueryAsync(ct);
     }
+
+    public Task<FileRecord?> GetFileAsync(Guid accountId, Guid fileId, CancellationToken ct) =>
+        QueryFileAsync($"SELECT {FileColumns} FROM files WHERE id = $id AND account_id = $account", ct,
+            ("$id", fileId.ToString()), ("$account", accountId.ToString()));
+
+    public Task<FileRecord?> FindFileAsync(Guid fileId, CancellationToken ct) =>
+        QueryFileAsync($"SELECT {FileColumns} FROM files WHERE id = $id", ct, ("$id", fileId.ToString()));
+
+    public Task<IReadOnlyList<FileRecord>> ListFilesAsync(Guid accountId, int limit, int offset, CancellationToken ct) =>
+        QueryFilesAsync($"SELECT {FileColumns} FROM files WHERE account_id = $account ORDER BY created_at DESC, rowid DESC LIMIT $limit OFFSET $offset", ct,
+            ("$account", accountId.ToString()), ("$limit", limit), ("$offset", offset));
+
+    public async Task<bool> FinishFileAsync(FileRecord file, CancellationToken ct)
+    {
+        await using var c = await db.OpenAsync(ct);
+        await using var cmd = Command(c, """
+            UPDATE files SET status = $status, size_bytes = $size, media_json = $media, error_status = $estatus, error_message = $emessage,
+                storage_key = $key, filename = $filename
+            WHERE id = $id AND status = 'PROCESSING' AND is_deleted = 0
+            """,
+            ("$status", file.Status), ("$size", file.SizeBytes), ("$media", file.MediaJson), ("$estatus", file.ErrorStatus),
+            ("$emessage", file.ErrorMessage), ("$key", file.StorageKey), ("$filename", file.Filename), ("$id", file.Id.ToString()));
+        return await cmd.ExecuteNonQueryAsync(ct) == 1;
+    }
+
+    public async Task<IReadOnlyList<FileRecord>> MarkFilesDeletedAsync(Guid accountId, IReadOnlyCollection<Guid> fileIds, CancellationToken ct)
+    {
+        if (fileIds.Count == 0)
+        {
+            return [];
+        }
+        var ids = string.Join(',', fileIds.Select((_, i) => $"$f{i}"));
+        return await QueryFilesAsync($"""
+            UPDATE files SET is_deleted = 1 WHERE account_id = $account AND id IN ({ids})
+            RETURNING {FileColumns}
+            """, ct, [("$account", accountId.ToString()), .. fileIds.Select((f, i) => ($"$f{i}", (object?)f.ToString()))]);
+    }
+
+    public Task<IReadOnlyList<FileRecord>> ListProcessingFilesAsync(CancellationToken ct) =>
+        QueryFilesAsync($"SELECT {FileColumns} FROM files WHERE status = 'PROCESSING' AND is_deleted = 0 ORDER BY created_at", ct);
+
+    public Task<IReadOnlyList<FileRecord>> ExpireFilesAsync(long createdBefore, int limit, CancellationToken ct) =>
+        QueryFilesAsync($"""
+            UPDATE files SET is_deleted = 1
+            WHERE id IN (SELECT id FROM files WHERE is_deleted = 0 AND created_at < $before AND status <> 'PROCESSING' LIMIT $limit)
+            RETURNING {FileColumns}
+            """, ct, ("$before", createdBefore), ("$limit", limit));
+
+    private async Task<FileRecord?> QueryFileAsync(string sql, CancellationToken ct, params (string, object?)[] parameters)
+    {
+        var files = await QueryFilesAsync(sql, ct, parameters);
+        return files.Count > 0 ? files[0] : null;
+    }
+
+    private async Task<IReadOnlyList<FileRecord>> QueryFilesAsync(string sql, CancellationToken ct, params (string, object?)[] parameters)
+    {
+        await using var c = await db.OpenAsync(ct);
+        await using var cmd = Command(c, sql, parameters);
+        await using var r = await cmd.ExecuteReaderAsync(ct);
+        var files = new List<FileRecord>();
+        while (await r.ReadAsync(ct))
+        {
+            files.Add(ReadFile(r));
+        }
+        return files;
+    }
+
+    private static SqliteCommand InsertFileCommand(SqliteConnection c, FileRecord f) => Command(c, $"""
+        INSERT INTO files ({FileColumns}) VALUES ($id, $account, $command, $alias, $filename, $status, $type, $key,
+            $size, $media, $deleted, $created, $url, $estatus, $emessage, $display)
+        """,
+        ("$id", f.Id.ToString()), ("$account", f.AccountId.ToString()), ("$command", f.CommandId?.ToString()),
+        ("$alias", f.Alias), ("$filename", f.Filename), ("$status", f.Status), ("$type", f.StoreType),
+        ("$key", f.StorageKey), ("$size", f.SizeBytes), ("$media", f.MediaJson), ("$deleted", f.IsDeleted ? 1 : 0),
+        ("$created", f.CreatedAt), ("$url", f.OriginalFileUrl), ("$estatus", f.ErrorStatus), ("$emessage", f.ErrorMessage),
+        ("$display", f.DisplayName));
 
     private static SqliteCommand Command(SqliteConnection connection, string sql, params (string Name, object? Value)[] parameters)
     {
@@ -324,5 +381,6 @@ public sealed class SqliteStore(SqliteDatabase db, TimeProvider time) : IAccount
         OriginalFileUrl = r.IsDBNull(12) ? null : r.GetString(12),
         ErrorStatus = r.IsDBNull(13) ? null : r.GetString(13),
         ErrorMessage = r.IsDBNull(14) ? null : r.GetString(14),
+        DisplayName = r.IsDBNull(15) ? null : r.GetString(15),
     };
 }

@@ -28,7 +28,7 @@ public sealed class InputFetchException : Exception
 }
 
 /// <summary>Fetches input URLs into a job directory: streamed, size-capped, SSRF-guarded; the server's own storage URLs come straight from the blob store.</summary>
-public sealed class InputFetcher(IHttpClientFactory httpClients, IBlobStore blobs, RenditionOptions options)
+public sealed class InputFetcher(IHttpClientFactory httpClients, IBlobStore blobs, IFileStore files, RenditionOptions options)
 {
     public const string HttpClientName = "inputs";
 
@@ -74,11 +74,15 @@ public sealed class InputFetcher(IHttpClientFactory httpClients, IBlobStore blob
         return ext.Length is > 1 and <= 10 && ext[1..].All(char.IsAsciiLetterOrDigit) ? ext.ToLowerInvariant() : "";
     }
 
-    /// <summary>Fetches <paramref name="url"/> to <paramref name="destination"/>; throws <see cref="InputFetchException"/> with a message naming <paramref name="alias"/>.</summary>
-    public async Task FetchAsync(string alias, Uri url, string destination, CancellationToken ct)
+    /// <summary>
+    /// Fetches <paramref name="url"/> to <paramref name="destination"/> for <paramref name="accountId"/>; throws
+    /// <see cref="InputFetchException"/> with a message naming <paramref name="alias"/>.
+    /// </summary>
+    public async Task FetchAsync(string alias, Uri url, string destination, Guid accountId, CancellationToken ct)
     {
         var maxBytes = options.MaxInputMb * 1024 * 1024;
-        if (blobs.TryResolveOwnUrl(url, out var key))
+        // The account's own stored files come straight from the blob store; another account's link is just an external URL.
+        if (blobs.TryResolveOwnUrl(url, out var key) && await OwnsAsync(accountId, key, ct))
         {
             try
             {
@@ -135,6 +139,17 @@ public sealed class InputFetcher(IHttpClientFactory httpClients, IBlobStore blob
                 throw new InputFetchException($"Input {alias} ({url}) could not be read to the end: {Describe(e)}", e);
             }
         }
+    }
+
+    private async Task<bool> OwnsAsync(Guid accountId, string key, CancellationToken ct)
+    {
+        var slash = key.IndexOf('/', StringComparison.Ordinal);
+        if (slash <= 0 || !Guid.TryParseExact(key[..slash], "N", out var fileId))
+        {
+            return false;
+        }
+        var file = await files.FindFileAsync(fileId, ct);
+        return file is { IsDeleted: false } && file.AccountId == accountId && file.StorageKey == key;
     }
 
     private static string Describe(Exception e) => e switch

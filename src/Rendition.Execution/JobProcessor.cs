@@ -86,7 +86,7 @@ public sealed class JobProcessor(
         {
             using var fetchDeadline = CancellationTokenSource.CreateLinkedTokenSource(ct);
             fetchDeadline.CancelAfter(InputFetchTimeout);
-            var fetched = await Task.WhenAll(request.InputFiles.Select(kv => FetchInputAsync(kv.Key, new Uri(kv.Value), jobDir, fetchDeadline.Token)));
+            var fetched = await Task.WhenAll(request.InputFiles.Select(kv => FetchInputAsync(command.AccountId, kv.Key, new Uri(kv.Value), jobDir, fetchDeadline.Token)));
             foreach (var (alias, local) in fetched)
             {
                 names[alias] = local;
@@ -148,10 +148,10 @@ public sealed class JobProcessor(
     }
 
     /// <summary>Fetches one input and names it after its alias and what it is (sniffed), never after the URL alone.</summary>
-    private async Task<(string Alias, string LocalName)> FetchInputAsync(string alias, Uri url, string jobDir, CancellationToken ct)
+    private async Task<(string Alias, string LocalName)> FetchInputAsync(Guid accountId, string alias, Uri url, string jobDir, CancellationToken ct)
     {
         var partial = Path.Combine(jobDir, alias + ".part");
-        await fetcher.FetchAsync(alias, url, partial, ct);
+        await fetcher.FetchAsync(alias, url, partial, accountId, ct);
         var header = new byte[InputSniffer.HeaderBytes];
         int read;
         await using (var stream = File.OpenRead(partial))

@@ -24,6 +24,7 @@ public static class RenditionApp
         services.AddSingleton<SqliteStore>();
         services.AddSingleton<IAccountStore>(sp => sp.GetRequiredService<SqliteStore>());
         services.AddSingleton<ICommandStore>(sp => sp.GetRequiredService<SqliteStore>());
+        services.AddSingleton<IFileStore>(sp => sp.GetRequiredService<SqliteStore>());
         services.AddSingleton(sp => new UrlSigner(UrlSigner.LoadOrCreateKey(Path.Combine(options.FullDataDir, "signing.key"))));
         services.AddSingleton(sp => new LocalBlobStore(Path.Combine(options.FullDataDir, "blobs"), options.PublicUrl,
             sp.GetRequiredService<UrlSigner>(), sp.GetRequiredService<TimeProvider>()));
@@ -31,6 +32,10 @@ public static class RenditionApp
         services.AddSingleton<IJobSignal, InProcessJobSignal>();
         services.AddSingleton<CommandValidator>();
         services.AddSingleton<CommandService>();
+        services.AddSingleton<FileViews>();
+        services.AddSingleton<FileService>();
+        services.AddSingleton<FileIngestService>();
+        services.AddSingleton<FileRetentionService>();
         services.AddSingleton<ApiKeyAuthenticator>();
         services.AddSingleton<RequireApiKey>();
         services.AddSingleton<Bootstrapper>();
@@ -74,6 +79,8 @@ public static class RenditionApp
         var options = RenditionSettings.Load(builder.Configuration);
         AddRendition(builder.Services, options);
         builder.Services.AddHostedService<JobWorkerService>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<FileIngestService>());
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<FileRetentionService>());
         builder.Services.ConfigureHttpJsonOptions(o => o.SerializerOptions.TypeInfoResolverChain.Insert(0, WireJson.Default));
         builder.Services.AddProblemDetails();
 
@@ -107,6 +114,7 @@ public static class RenditionApp
             : """{"status":"degraded","sandbox":"off","warning":"RENDITION_SANDBOX=off: ffmpeg runs without the OS sandbox; only the command policy guards the host."}""";
         app.MapGet("/healthz", () => TypedResults.Text(healthz, "application/json"));
         app.MapCommands();
+        app.MapFiles();
         app.MapStorage();
         return app;
     }

@@ -31,6 +31,8 @@ public static class RenditionSettings
 
         o.JobMemoryMb = Int(config, "RENDITION_JOB_MEMORY_MB", (int)o.JobMemoryMb, 256, 1024 * 1024);
         o.MaxOutputMb = Int(config, "RENDITION_MAX_OUTPUT_MB", (int)o.MaxOutputMb, 1, 1024 * 1024);
+        o.MaxUploadMb = Int(config, "RENDITION_MAX_UPLOAD_MB", (int)o.MaxUploadMb, 1, 1024 * 1024);
+        o.FileRetentionDays = string.IsNullOrWhiteSpace(config["RENDITION_FILE_RETENTION_DAYS"]) ? null : Int(config, "RENDITION_FILE_RETENTION_DAYS", 0, 1, 36500);
         o.MaxOutputFiles = Int(config, "RENDITION_MAX_OUTPUT_FILES", o.MaxOutputFiles, 1, 1_000_000);
         o.Sandbox = (config["RENDITION_SANDBOX"] ?? "bwrap").Trim().ToLowerInvariant() switch
         {

@@ -130,7 +130,7 @@ public sealed class MediaInfo
 }
 
 /// <summary><c>OutputFileMeta</c> of the poll response.</summary>
-public sealed class OutputFileMeta
+public class OutputFileMeta
 {
     public required string FileId { get; set; }
     public string? StorageUrl { get; set; }
@@ -152,6 +152,36 @@ public sealed class OutputFileMeta
     public double? BitrateAudioKb { get; set; }
     public bool IsVaryingFrameRate { get; set; }
 }
+
+/// <summary>A file as <c>GET /files/:id</c> shows it: the output-file fields plus where it came from and how it ended.</summary>
+public sealed class FileResponse : OutputFileMeta
+{
+    public int? SampleRate { get; set; }
+    public int? Channels { get; set; }
+    public string? OriginalFileUrl { get; set; }
+    public string? ErrorStatus { get; set; }
+    public string? ErrorMessage { get; set; }
+    public required string CreatedAt { get; set; }
+    public string? CommandId { get; set; }
+}
+
+public sealed record FileIdResponse(string FileId);
+
+public sealed record FileListResponse(IReadOnlyList<FileResponse> Files, int Limit, int Offset);
+
+public sealed record DeleteFileResponse(bool Deleted, string FileId);
+
+public sealed class StoreFileRequest
+{
+    public string? FileUrl { get; set; }
+}
+
+public sealed class BulkDeleteRequest
+{
+    public List<string?>? FileIds { get; set; }
+}
+
+public sealed record BulkDeleteResponse(IReadOnlyList<string> DeletedFileIds);
 
 /// <summary><c>CommandPollResponse</c>: RenderIO's fields plus Rendi's <c>vcpu_count</c>.</summary>
 public sealed class CommandPollResponse
@@ -180,6 +210,14 @@ public sealed class CommandPollResponse
 [JsonSerializable(typeof(CommandListResponse))]
 [JsonSerializable(typeof(List<CommandSummary>))]
 [JsonSerializable(typeof(DeleteFilesResponse))]
+[JsonSerializable(typeof(FileResponse))]
+[JsonSerializable(typeof(FileIdResponse))]
+[JsonSerializable(typeof(FileListResponse))]
+[JsonSerializable(typeof(List<FileResponse>))]
+[JsonSerializable(typeof(DeleteFileResponse))]
+[JsonSerializable(typeof(StoreFileRequest))]
+[JsonSerializable(typeof(BulkDeleteRequest))]
+[JsonSerializable(typeof(BulkDeleteResponse))]
 [JsonSerializable(typeof(OriginalRequest))]
 [JsonSerializable(typeof(ErrorResponse))]
 [JsonSerializable(typeof(MediaInfo))]

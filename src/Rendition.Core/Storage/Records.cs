@@ -34,7 +34,11 @@ public sealed class FileRecord
     public Guid AccountId { get; set; }
     public Guid? CommandId { get; set; }
     public string? Alias { get; set; }
+    /// <summary>The name the bytes are stored under: safe for paths and headers.</summary>
     public string Filename { get; set; } = "";
+
+    /// <summary>The name the user gave (uploads), shown on the wire and offered for download; null when it is <see cref="Filename"/>.</summary>
+    public string? DisplayName { get; set; }
     public string Status { get; set; } = "";
     public string StoreType { get; set; } = "OUTPUT";
 

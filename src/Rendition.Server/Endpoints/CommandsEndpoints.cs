@@ -82,8 +82,8 @@ public static class CommandsEndpoints
         var query = context.Request.Query;
         var errors = new List<ValidationDetail>();
         var maxLimit = flavor == ApiFlavor.Rendi ? 1000 : 100;
-        var limit = Math.Min(QueryInt(query["limit"], "limit", 50, 1, errors), maxLimit);
-        var offset = QueryInt(query["offset"], "offset", 0, 0, errors);
+        var limit = Math.Min(FilesEndpoints.QueryInt(query["limit"], "limit", 50, 1, errors), maxLimit);
+        var offset = FilesEndpoints.QueryInt(query["offset"], "offset", 0, 0, errors);
         string? status = query["status"];
         if (status is not null && status is not (CommandStatus.Queued or CommandStatus.Processing or CommandStatus.Success or CommandStatus.Failed))
         {
@@ -126,20 +126,6 @@ public static class CommandsEndpoints
             _ => TypedResults.Json(new DeleteFilesResponse(true, result.Value), WireJson.Default.DeleteFilesResponse),
         };
     }
-
-    private static int QueryInt(string? raw, string name, int fallback, int min, List<ValidationDetail> errors)
-    {
-        if (raw is null)
-        {
-            return fallback;
-        }
-        if (!int.TryParse(raw, NumberStyles.Integer, CultureInfo.InvariantCulture, out var value) || value < min)
-        {
-            errors.Add(new(name, $"must be a whole number of at least {min}"));
-            return fallback;
-        }
-        return value;
-    }
 }
 
 /// <summary>The command use cases behind the endpoints: validate and enqueue, poll, list, delete files.</summary>
@@ -148,7 +134,7 @@ public sealed class CommandService(
     IBlobStore blobs,
     IJobSignal signal,
     CommandValidator validator,
-    RenditionOptions options,
+    FileViews views,
     TimeProvider time)
 {
     public async Task<Guid> SubmitAsync(Account account, SubmitCommandRequest request, ApiFlavor flavor, bool chained, CancellationToken ct)
@@ -239,36 +225,8 @@ public sealed class CommandService(
         };
         foreach (var file in files)
         {
-            poll.OutputFiles[file.Alias ?? file.Id.ToString()] = ToFileMeta(file);
+            poll.OutputFiles[file.Alias ?? file.Id.ToString()] = views.ToOutputMeta(file);
         }
         return poll;
-    }
-
-    public OutputFileMeta ToFileMeta(FileRecord file)
-    {
-        var media = file.MediaJson is null ? new MediaInfo() : JsonSerializer.Deserialize(file.MediaJson, WireJson.Default.MediaInfo) ?? new MediaInfo();
-        var available = file.Status == FileStatus.Stored && !file.IsDeleted;
-        return new OutputFileMeta
-        {
-            FileId = file.Id.ToString(),
-            StorageUrl = available ? blobs.GetDownloadUrl(file.StorageKey, TimeSpan.FromSeconds(options.UrlExpirySeconds)) : null,
-            Status = file.Status,
-            RendiStoreType = file.StoreType,
-            IsDeleted = file.IsDeleted,
-            Filename = file.Filename,
-            SizeMbytes = file.SizeBytes is { } b ? b / 1048576.0 : null,
-            Duration = media.Duration,
-            FileType = media.FileType,
-            FileFormat = media.FileFormat,
-            Codec = media.Codec,
-            PixelFormat = media.PixelFormat,
-            MimeType = media.MimeType,
-            Width = media.Width,
-            Height = media.Height,
-            FrameRate = media.FrameRate,
-            BitrateVideoKb = media.BitrateVideoKb,
-            BitrateAudioKb = media.BitrateAudioKb,
-            IsVaryingFrameRate = media.IsVaryingFrameRate ?? false,
-        };
     }
 }

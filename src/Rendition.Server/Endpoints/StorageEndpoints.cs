@@ -14,9 +14,9 @@ public static class StorageEndpoints
         return app;
     }
 
-    private static IResult Download(string key, string? expires, string? sig, LocalBlobStore blobs, HttpContext context)
+    private static IResult Download(string key, string? expires, string? name, string? sig, LocalBlobStore blobs, HttpContext context)
     {
-        if (!long.TryParse(expires, NumberStyles.Integer, CultureInfo.InvariantCulture, out var until) || !blobs.Verify(key, until, sig))
+        if (!long.TryParse(expires, NumberStyles.Integer, CultureInfo.InvariantCulture, out var until) || !blobs.Verify(key, until, name, sig))
         {
             return ApiResults.Error(StatusCodes.Status403Forbidden, ErrorCodes.Forbidden, "This download link is invalid or has expired; poll the command or file for a fresh one.");
         }
@@ -26,6 +26,13 @@ public static class StorageEndpoints
             return ApiResults.NotFound("The file");
         }
         context.Response.Headers.CacheControl = "private, max-age=3600";
+        // The stored name is plain ASCII; the user's own name (uploads) goes in filename* so any characters survive.
+        var disposition = new Microsoft.Net.Http.Headers.ContentDispositionHeaderValue("inline") { FileName = Path.GetFileName(path) };
+        if (name is not null)
+        {
+            disposition.FileNameStar = name;
+        }
+        context.Response.Headers.ContentDisposition = disposition.ToString();
         return TypedResults.PhysicalFile(path, MediaTypes.ForFileName(path), enableRangeProcessing: true);
     }
 }

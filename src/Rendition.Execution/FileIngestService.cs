@@ -1,0 +1,168 @@
+using System.Text.Json;
+using System.Threading.Channels;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Rendition.Core;
+using Rendition.Core.Contracts;
+using Rendition.Core.Storage;
+
+namespace Rendition.Execution;
+
+/// <summary>
+/// Finishes files in the background: probes uploads and fetches files stored from URLs, then moves them into the blob
+/// store and marks them STORED (or FAILED). Files still PROCESSING at start are resumed, so none is left hanging.
+/// </summary>
+public sealed class FileIngestService(
+    IFileStore files,
+    IBlobStore blobs,
+    InputFetcher fetcher,
+    FfmpegTools tools,
+    RenditionOptions options,
+    ILogger<FileIngestService> logger) : BackgroundService
+{
+    public const string UploadStoreType = "UPLOAD";
+    public const string StoredFileStoreType = "STORED_FILE";
+    private const int Concurrency = 2;
+
+    private readonly Channel<Guid> _queue = Channel.CreateUnbounded<Guid>();
+
+    /// <summary>Where an upload is staged (and a URL fetched) before it is probed and stored.</summary>
+    public string StagingDirectory(Guid fileId) => Path.Combine(options.FullDataDir, "work", "files", fileId.ToString("N"));
+
+    public void Enqueue(Guid fileId) => _queue.Writer.TryWrite(fileId);
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        foreach (var pending in await files.ListProcessingFilesAsync(stoppingToken))
+        {
+            Enqueue(pending.Id);
+        }
+        await Task.WhenAll(Enumerable.Range(0, Concurrency).Select(_ => Task.Run(async () =>
+        {
+            await foreach (var id in _queue.Reader.ReadAllAsync(stoppingToken))
+            {
+                try
+                {
+                    await IngestAsync(id, stoppingToken);
+                }
+                catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+                {
+                    return;
+                }
+                catch (Exception e)
+                {
+                    logger.LogError(e, "Ingesting file {FileId} failed", id);
+                }
+            }
+        }, stoppingToken)));
+    }
+
+    private async Task IngestAsync(Guid id, CancellationToken ct)
+    {
+        var file = await files.FindFileAsync(id, ct);
+        if (file is null || file.IsDeleted || file.Status != FileStatus.Processing)
+        {
+            return;
+        }
+        var dir = StagingDirectory(id);
+        try
+        {
+            Directory.CreateDirectory(dir);
+            var local = Path.Combine(dir, file.Filename);
+            if (file.StoreType == StoredFileStoreType)
+            {
+                try
+                {
+                    await fetcher.FetchAsync("file_url", new Uri(file.OriginalFileUrl!), local, file.AccountId, ct);
+                }
+                catch (InputFetchException e)
+                {
+                    await FailAsync(file, ErrorCodes.UnreachableInputFile, e.Message.Replace("Input file_url", "The file", StringComparison.Ordinal), ct);
+                    return;
+                }
+            }
+            else if (!File.Exists(local))
+            {
+                await FailAsync(file, ErrorCodes.StorageError, "The upload was interrupted before it was stored; upload the file again.", ct);
+                return;
+            }
+
+            file.SizeBytes = new FileInfo(local).Length;
+            var media = await tools.ProbeAsync(dir, file.Filename, file.SizeBytes.Value, ct);
+            file.MediaJson = JsonSerializer.Serialize(media, WireJson.Default.MediaInfo);
+            await blobs.PutFileAsync(file.StorageKey, local, ct);
+            file.Status = FileStatus.Stored;
+            if (!await files.FinishFileAsync(file, ct))
+            {
+                // Deleted while it was being processed: the bytes must not outlive the record.
+                await blobs.DeleteAsync(file.StorageKey, ct);
+            }
+        }
+        finally
+        {
+            if (Directory.Exists(dir))
+            {
+                Directory.Delete(dir, recursive: true);
+            }
+        }
+    }
+
+    private Task<bool> FailAsync(FileRecord file, string status, string message, CancellationToken ct)
+    {
+        file.Status = FileStatus.Failed;
+        file.ErrorStatus = status;
+        file.ErrorMessage = message;
+        return files.FinishFileAsync(file, ct);
+    }
+}
+
+/// <summary>Deletes files older than <c>RENDITION_FILE_RETENTION_DAYS</c>, hourly; records stay with <c>is_deleted: true</c>.</summary>
+public sealed class FileRetentionService(IFileStore files, IBlobStore blobs, RenditionOptions options, TimeProvider time,
+    ILogger<FileRetentionService> logger) : BackgroundService
+{
+    private static readonly TimeSpan Interval = TimeSpan.FromHours(1);
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        if (options.FileRetentionDays is not { } days)
+        {
+            return;
+        }
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            try
+            {
+                var expired = await SweepAsync(days, stoppingToken);
+                if (expired > 0)
+                {
+                    logger.LogInformation("Retention deleted {Count} file(s) older than {Days} days", expired, days);
+                }
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                logger.LogError(e, "Retention sweep failed");
+            }
+            await Task.Delay(Interval, time, stoppingToken);
+        }
+    }
+
+    /// <summary>One pass: marks and deletes every expired file; returns how many.</summary>
+    public async Task<int> SweepAsync(int days, CancellationToken ct)
+    {
+        var before = time.GetUtcNow().AddDays(-days).ToUnixTimeMilliseconds();
+        var total = 0;
+        while (true)
+        {
+            var batch = await files.ExpireFilesAsync(before, 500, ct);
+            foreach (var f in batch)
+            {
+                await blobs.DeleteAsync(f.StorageKey, ct);
+            }
+            total += batch.Count;
+            if (batch.Count < 500)
+            {
+                return total;
+            }
+        }
+    }
+}

@@ -1,0 +1,68 @@
+using System.Globalization;
+using System.Text.Json;
+using Rendition.Core;
+using Rendition.Core.Contracts;
+using Rendition.Core.Storage;
+
+namespace Rendition.Server.Endpoints;
+
+/// <summary>How a stored file looks on the wire, in a command's <c>output_files</c> and in the files API alike.</summary>
+public sealed class FileViews(IBlobStore blobs, RenditionOptions options)
+{
+    public OutputFileMeta ToOutputMeta(FileRecord file) => Fill(new OutputFileMeta
+    {
+        FileId = "",
+        Status = "",
+        RendiStoreType = "",
+        Filename = "",
+    }, file, Media(file));
+
+    public FileResponse ToFileResponse(FileRecord file)
+    {
+        var media = Media(file);
+        var response = Fill(new FileResponse
+        {
+            FileId = "",
+            Status = "",
+            RendiStoreType = "",
+            Filename = "",
+            CreatedAt = DateTimeOffset.FromUnixTimeMilliseconds(file.CreatedAt).ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", CultureInfo.InvariantCulture),
+        }, file, media);
+        response.SampleRate = media.SampleRate;
+        response.Channels = media.Channels;
+        response.OriginalFileUrl = file.OriginalFileUrl;
+        response.ErrorStatus = file.ErrorStatus;
+        response.ErrorMessage = file.ErrorMessage;
+        response.CommandId = file.CommandId?.ToString();
+        return response;
+    }
+
+    private static MediaInfo Media(FileRecord file) =>
+        file.MediaJson is null ? new MediaInfo() : JsonSerializer.Deserialize(file.MediaJson, WireJson.Default.MediaInfo) ?? new MediaInfo();
+
+    private T Fill<T>(T meta, FileRecord file, MediaInfo media)
+        where T : OutputFileMeta
+    {
+        var available = file.Status == FileStatus.Stored && !file.IsDeleted;
+        meta.FileId = file.Id.ToString();
+        meta.StorageUrl = available ? blobs.GetDownloadUrl(file.StorageKey, TimeSpan.FromSeconds(options.UrlExpirySeconds), file.DisplayName) : null;
+        meta.Status = file.Status;
+        meta.RendiStoreType = file.StoreType;
+        meta.IsDeleted = file.IsDeleted;
+        meta.Filename = file.DisplayName ?? file.Filename;
+        meta.SizeMbytes = file.SizeBytes is { } b ? b / 1048576.0 : null;
+        meta.Duration = media.Duration;
+        meta.FileType = media.FileType;
+        meta.FileFormat = media.FileFormat;
+        meta.Codec = media.Codec;
+        meta.PixelFormat = media.PixelFormat;
+        meta.MimeType = media.MimeType;
+        meta.Width = media.Width;
+        meta.Height = media.Height;
+        meta.FrameRate = media.FrameRate;
+        meta.BitrateVideoKb = media.BitrateVideoKb;
+        meta.BitrateAudioKb = media.BitrateAudioKb;
+        meta.IsVaryingFrameRate = media.IsVaryingFrameRate ?? false;
+        return meta;
+    }
+}
