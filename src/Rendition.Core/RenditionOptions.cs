@@ -31,6 +31,12 @@ public sealed class RenditionOptions
     /// <summary>When set, files older than this many days are deleted by a background sweep (records stay, <c>is_deleted</c>).</summary>
     public int? FileRetentionDays { get; set; }
 
+    /// <summary>Delays before each webhook attempt, in seconds; its length is the number of attempts (Rendi's schedule).</summary>
+    public IReadOnlyList<int> WebhookRetrySchedule { get; set; } = [0, 5, 300, 1800, 7200, 18000, 36000, 36000];
+
+    /// <summary>Consecutive failed attempts after which an account's webhook config is disabled.</summary>
+    public int WebhookDisableAfter { get; set; } = 8;
+
     /// <summary>How long a signed storage URL stays valid.</summary>
     public int UrlExpirySeconds { get; set; } = 7 * 24 * 3600;
 

@@ -75,6 +75,38 @@ public sealed class SqliteDatabase
         ALTER TABLE files ADD COLUMN display_name TEXT;
         CREATE INDEX ix_files_processing ON files(status) WHERE status = 'PROCESSING';
         """,
+        """
+        CREATE TABLE webhook_configs (
+            account_id TEXT PRIMARY KEY REFERENCES accounts(id),
+            url TEXT NOT NULL,
+            secret TEXT NOT NULL,
+            is_active INTEGER NOT NULL,
+            consecutive_failures INTEGER NOT NULL DEFAULT 0,
+            disabled_at INTEGER,
+            updated_at INTEGER NOT NULL
+        );
+        CREATE TABLE webhook_deliveries (
+            id TEXT PRIMARY KEY,
+            command_id TEXT NOT NULL REFERENCES commands(id),
+            account_id TEXT NOT NULL,
+            status TEXT NOT NULL,
+            attempts INTEGER NOT NULL DEFAULT 0,
+            created_at INTEGER NOT NULL,
+            next_attempt_at INTEGER NOT NULL
+        );
+        CREATE INDEX ix_webhook_deliveries_due ON webhook_deliveries(next_attempt_at) WHERE status = 'PENDING';
+        CREATE INDEX ix_webhook_deliveries_command ON webhook_deliveries(command_id);
+        CREATE TABLE webhook_attempts (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            delivery_id TEXT NOT NULL REFERENCES webhook_deliveries(id),
+            attempted_at INTEGER NOT NULL,
+            url TEXT NOT NULL,
+            http_status INTEGER,
+            error TEXT,
+            duration_ms INTEGER NOT NULL
+        );
+        CREATE INDEX ix_webhook_attempts_delivery ON webhook_attempts(delivery_id);
+        """,
     ];
 
     private readonly string _connectionString;

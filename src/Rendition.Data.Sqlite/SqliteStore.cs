@@ -219,6 +219,7 @@ public sealed class SqliteStore(SqliteDatabase db, TimeProvider time) : IAccount
             cmd.Transaction = tx;
             await cmd.ExecuteNonQueryAsync(ct);
         }
+        await SqliteWebhookStore.EnqueueInTransactionAsync(c, tx, lease.Command.Id, Now, ct);
         await tx.CommitAsync(ct);
         return true;
     }
@@ -226,14 +227,24 @@ public sealed class SqliteStore(SqliteDatabase db, TimeProvider time) : IAccount
     public async Task<bool> FailAsync(JobLease lease, string errorStatus, string errorMessage, double? ffmpegSeconds, CancellationToken ct)
     {
         await using var c = await db.OpenAsync(ct);
-        await using var cmd = Command(c, """
+        await using var tx = (SqliteTransaction)await c.BeginTransactionAsync(ct);
+        await using (var cmd = Command(c, """
             UPDATE commands SET status = $failed, completed_at = $now, ffmpeg_seconds = $ffmpeg, error_status = $estatus,
                 error_message = $emessage, lease_token = NULL, lease_expires_at = NULL
             WHERE id = $id AND lease_token = $token
             """,
             ("$failed", CommandStatus.Failed), ("$now", Now), ("$ffmpeg", ffmpegSeconds), ("$estatus", errorStatus),
-            ("$emessage", errorMessage), ("$id", lease.Command.Id.ToString()), ("$token", lease.Token.ToString()));
-        return await cmd.ExecuteNonQueryAsync(ct) == 1;
+            ("$emessage", errorMessage), ("$id", lease.Command.Id.ToString()), ("$token", lease.Token.ToString())))
+        {
+            cmd.Transaction = tx;
+            if (await cmd.ExecuteNonQueryAsync(ct) != 1)
+            {
+                return false;
+            }
+        }
+        await SqliteWebhookStore.EnqueueInTransactionAsync(c, tx, lease.Command.Id, Now, ct);
+        await tx.CommitAsync(ct);
+        return true;
     }
 
     public async Task<int> RequeueAbandonedAsync(bool all, CancellationToken ct)
@@ -330,7 +341,7 @@ public sealed class SqliteStore(SqliteDatabase db, TimeProvider time) : IAccount
         ("$created", f.CreatedAt), ("$url", f.OriginalFileUrl), ("$estatus", f.ErrorStatus), ("$emessage", f.ErrorMessage),
         ("$display", f.DisplayName));
 
-    private static SqliteCommand Command(SqliteConnection connection, string sql, params (string Name, object? Value)[] parameters)
+    internal static SqliteCommand Command(SqliteConnection connection, string sql, params (string Name, object? Value)[] parameters)
     {
         var cmd = connection.CreateCommand();
         cmd.CommandText = sql;

@@ -33,9 +33,9 @@ public sealed class InputFetcher(IHttpClientFactory httpClients, IBlobStore blob
     public const string HttpClientName = "inputs";
 
     /// <summary>The primary handler for the inputs client: connects only to addresses the SSRF guard allows, re-checked for every connection (so for every redirect).</summary>
-    public static SocketsHttpHandler CreateHandler(bool allowPrivate) => new()
+    public static SocketsHttpHandler CreateHandler(bool allowPrivate, bool followRedirects = true) => new()
     {
-        AllowAutoRedirect = true,
+        AllowAutoRedirect = followRedirects,
         MaxAutomaticRedirections = 5,
         UseProxy = false,
         AutomaticDecompression = DecompressionMethods.None,

@@ -14,6 +14,7 @@ public sealed class JobProcessor(
     InputFetcher fetcher,
     FfmpegTools tools,
     RenditionOptions options,
+    WebhookDispatcher webhooks,
     TimeProvider time,
     ILogger<JobProcessor> logger)
 {
@@ -38,7 +39,11 @@ public sealed class JobProcessor(
             var written = outcome.Error is null
                 ? await store.CompleteAsync(lease, outcome.FfmpegSeconds, outcome.Files, CancellationToken.None)
                 : await store.FailAsync(lease, outcome.Error.Value.Status, outcome.Error.Value.Message, outcome.FfmpegSeconds, CancellationToken.None);
-            if (!written)
+            if (written)
+            {
+                webhooks.Wake();
+            }
+            else
             {
                 logger.LogWarning("Job {CommandId} lost its lease; its result was discarded", command.Id);
                 foreach (var f in outcome.Files)
@@ -56,6 +61,7 @@ public sealed class JobProcessor(
         {
             logger.LogError(e, "Job {CommandId} failed unexpectedly", command.Id);
             await store.FailAsync(lease, ErrorCodes.InternalError, "The job failed inside Rendition; see the server log.", null, CancellationToken.None);
+            webhooks.Wake();
         }
         finally
         {

@@ -5,6 +5,8 @@ using Rendition.Core.Commands;
 using Rendition.Core.Contracts;
 using Rendition.Core.Security;
 using Rendition.Core.Storage;
+using Rendition.Core.Views;
+using Rendition.Core.Webhooks;
 using Rendition.Data.Sqlite;
 using Rendition.Execution;
 using Rendition.Server.Auth;
@@ -25,6 +27,8 @@ public static class RenditionApp
         services.AddSingleton<IAccountStore>(sp => sp.GetRequiredService<SqliteStore>());
         services.AddSingleton<ICommandStore>(sp => sp.GetRequiredService<SqliteStore>());
         services.AddSingleton<IFileStore>(sp => sp.GetRequiredService<SqliteStore>());
+        services.AddSingleton<IWebhookStore, SqliteWebhookStore>();
+        services.AddSingleton<WebhookDispatcher>();
         services.AddSingleton(sp => new UrlSigner(UrlSigner.LoadOrCreateKey(Path.Combine(options.FullDataDir, "signing.key"))));
         services.AddSingleton(sp => new LocalBlobStore(Path.Combine(options.FullDataDir, "blobs"), options.PublicUrl,
             sp.GetRequiredService<UrlSigner>(), sp.GetRequiredService<TimeProvider>()));
@@ -32,7 +36,7 @@ public static class RenditionApp
         services.AddSingleton<IJobSignal, InProcessJobSignal>();
         services.AddSingleton<CommandValidator>();
         services.AddSingleton<CommandService>();
-        services.AddSingleton<FileViews>();
+        services.AddSingleton<WireViews>();
         services.AddSingleton<FileService>();
         services.AddSingleton<FileIngestService>();
         services.AddSingleton<FileRetentionService>();
@@ -49,6 +53,9 @@ public static class RenditionApp
                 c.DefaultRequestHeaders.UserAgent.ParseAdd("Rendition/1.0");
             })
             .ConfigurePrimaryHttpMessageHandler(() => InputFetcher.CreateHandler(options.AllowPrivateUrls));
+        // Webhooks pass the same SSRF guard as inputs, and never follow redirects to somewhere else.
+        services.AddHttpClient(WebhookDispatcher.HttpClientName, c => c.Timeout = TimeSpan.FromSeconds(20))
+            .ConfigurePrimaryHttpMessageHandler(() => InputFetcher.CreateHandler(options.AllowPrivateUrls, followRedirects: false));
     }
 
     /// <summary>The OS sandbox is required: without it the server refuses to start unless the operator turned it off by name.</summary>
@@ -81,6 +88,7 @@ public static class RenditionApp
         builder.Services.AddHostedService<JobWorkerService>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<FileIngestService>());
         builder.Services.AddHostedService(sp => sp.GetRequiredService<FileRetentionService>());
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<WebhookDispatcher>());
         builder.Services.ConfigureHttpJsonOptions(o => o.SerializerOptions.TypeInfoResolverChain.Insert(0, WireJson.Default));
         builder.Services.AddProblemDetails();
 
@@ -115,6 +123,7 @@ public static class RenditionApp
         app.MapGet("/healthz", () => TypedResults.Text(healthz, "application/json"));
         app.MapCommands();
         app.MapFiles();
+        app.MapWebhooks();
         app.MapStorage();
         return app;
     }

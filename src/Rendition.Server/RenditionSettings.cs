@@ -33,6 +33,19 @@ public static class RenditionSettings
         o.MaxOutputMb = Int(config, "RENDITION_MAX_OUTPUT_MB", (int)o.MaxOutputMb, 1, 1024 * 1024);
         o.MaxUploadMb = Int(config, "RENDITION_MAX_UPLOAD_MB", (int)o.MaxUploadMb, 1, 1024 * 1024);
         o.FileRetentionDays = string.IsNullOrWhiteSpace(config["RENDITION_FILE_RETENTION_DAYS"]) ? null : Int(config, "RENDITION_FILE_RETENTION_DAYS", 0, 1, 36500);
+        if (config["RENDITION_WEBHOOK_RETRY_SCHEDULE"] is { Length: > 0 } schedule)
+        {
+            var delays = new List<int>();
+            foreach (var part in schedule.Split(',', StringSplitOptions.TrimEntries))
+            {
+                if (!int.TryParse(part, NumberStyles.Integer, CultureInfo.InvariantCulture, out var delay) || delay < 0 || delay > 7 * 24 * 3600)
+                {
+                    throw new SettingsException($"RENDITION_WEBHOOK_RETRY_SCHEDULE must be comma-separated seconds (0 to 604800), got '{schedule}'.");
+                }
+                delays.Add(delay);
+            }
+            o.WebhookRetrySchedule = delays.Count is > 0 and <= 50 ? delays : throw new SettingsException("RENDITION_WEBHOOK_RETRY_SCHEDULE must list 1 to 50 delays.");
+        }
         o.MaxOutputFiles = Int(config, "RENDITION_MAX_OUTPUT_FILES", o.MaxOutputFiles, 1, 1_000_000);
         o.Sandbox = (config["RENDITION_SANDBOX"] ?? "bwrap").Trim().ToLowerInvariant() switch
         {

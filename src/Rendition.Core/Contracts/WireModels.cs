@@ -183,6 +183,34 @@ public sealed class BulkDeleteRequest
 
 public sealed record BulkDeleteResponse(IReadOnlyList<string> DeletedFileIds);
 
+public sealed class WebhookConfigRequest
+{
+    public string? Url { get; set; }
+    public string? Secret { get; set; }
+}
+
+public sealed record WebhookConfigSetResponse(bool Success, string Url)
+{
+    /// <summary>Only when the server generated the secret: shown this once.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public string? Secret { get; init; }
+}
+
+public sealed record WebhookConfigResponse(bool Configured, string? Url, bool IsActive, int ConsecutiveFailures, string? DisabledAt);
+
+public sealed record SuccessResponse(bool Success);
+
+/// <summary>What a webhook POSTs: the poll object as it is when sent, and when that was (unix ms).</summary>
+public sealed record WebhookPayload(CommandPollResponse Data, long Timestamp);
+
+public sealed record WebhookAttemptView(string AttemptedAt, string Url, int? HttpStatus, string? Error, int DurationMs);
+
+public sealed record WebhookDeliveryView(string DeliveryId, string Status, int AttemptCount, string CreatedAt, string? NextAttemptAt, IReadOnlyList<WebhookAttemptView> Attempts);
+
+public sealed record WebhookDeliveriesResponse(IReadOnlyList<WebhookDeliveryView> Deliveries);
+
+public sealed record RedeliverResponse(string DeliveryId);
+
 /// <summary><c>CommandPollResponse</c>: RenderIO's fields plus Rendi's <c>vcpu_count</c>.</summary>
 public sealed class CommandPollResponse
 {
@@ -211,6 +239,13 @@ public sealed class CommandPollResponse
 [JsonSerializable(typeof(List<CommandSummary>))]
 [JsonSerializable(typeof(DeleteFilesResponse))]
 [JsonSerializable(typeof(FileResponse))]
+[JsonSerializable(typeof(WebhookConfigRequest))]
+[JsonSerializable(typeof(WebhookConfigSetResponse))]
+[JsonSerializable(typeof(WebhookConfigResponse))]
+[JsonSerializable(typeof(SuccessResponse))]
+[JsonSerializable(typeof(WebhookPayload))]
+[JsonSerializable(typeof(WebhookDeliveriesResponse))]
+[JsonSerializable(typeof(RedeliverResponse))]
 [JsonSerializable(typeof(FileIdResponse))]
 [JsonSerializable(typeof(FileListResponse))]
 [JsonSerializable(typeof(List<FileResponse>))]

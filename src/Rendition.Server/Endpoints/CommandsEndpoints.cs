@@ -4,6 +4,7 @@ using Rendition.Core;
 using Rendition.Core.Commands;
 using Rendition.Core.Contracts;
 using Rendition.Core.Storage;
+using Rendition.Core.Views;
 using Rendition.Server.Auth;
 
 namespace Rendition.Server.Endpoints;
@@ -134,7 +135,7 @@ public sealed class CommandService(
     IBlobStore blobs,
     IJobSignal signal,
     CommandValidator validator,
-    FileViews views,
+    WireViews views,
     TimeProvider time)
 {
     public async Task<Guid> SubmitAsync(Account account, SubmitCommandRequest request, ApiFlavor flavor, bool chained, CancellationToken ct)
@@ -207,26 +208,5 @@ public sealed class CommandService(
         return deleted.Count;
     }
 
-    public CommandPollResponse ToPoll(CommandRecord c, IReadOnlyList<FileRecord> files, ApiFlavor flavor)
-    {
-        var final = CommandStatus.IsFinal(c.Status);
-        var poll = new CommandPollResponse
-        {
-            CommandId = c.Id.ToString(),
-            Status = c.Status,
-            CommandType = CommandTypes.ForWire(c.CommandType, flavor),
-            TotalProcessingSeconds = final && c.CompletedAt is { } done ? Math.Round((done - c.CreatedAt) / 1000.0, 3) : null,
-            FfmpegCommandRunSeconds = final && c.FfmpegSeconds is { } f ? Math.Round(f, 3) : null,
-            VcpuCount = c.VcpuCount,
-            Metadata = c.MetadataJson is null ? null : JsonDocument.Parse(c.MetadataJson).RootElement.Clone(),
-            ErrorStatus = c.ErrorStatus,
-            ErrorMessage = c.ErrorMessage,
-            OriginalRequest = JsonSerializer.Deserialize(c.RequestJson, WireJson.Default.OriginalRequest)!,
-        };
-        foreach (var file in files)
-        {
-            poll.OutputFiles[file.Alias ?? file.Id.ToString()] = views.ToOutputMeta(file);
-        }
-        return poll;
-    }
+    public CommandPollResponse ToPoll(CommandRecord c, IReadOnlyList<FileRecord> files, ApiFlavor flavor) => views.ToPoll(c, files, flavor);
 }

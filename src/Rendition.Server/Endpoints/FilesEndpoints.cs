@@ -6,6 +6,7 @@ using Rendition.Core;
 using Rendition.Core.Contracts;
 using Rendition.Core.Security;
 using Rendition.Core.Storage;
+using Rendition.Core.Views;
 using Rendition.Execution;
 using Rendition.Server.Auth;
 
@@ -163,7 +164,7 @@ public static class FilesEndpoints
 }
 
 /// <summary>The file use cases behind the endpoints.</summary>
-public sealed class FileService(IFileStore store, IBlobStore blobs, FileIngestService ingest, FileViews views, RenditionOptions options, TimeProvider time)
+public sealed class FileService(IFileStore store, IBlobStore blobs, FileIngestService ingest, WireViews views, RenditionOptions options, TimeProvider time)
 {
     /// <summary>Streams an upload to its staging directory (memory stays flat whatever the size) and queues it for probing; null when over the cap.</summary>
     public async Task<Guid?> UploadAsync(Account account, string? userName, Stream body, long capBytes, CancellationToken ct)

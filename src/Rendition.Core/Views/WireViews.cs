@@ -4,11 +4,35 @@ using Rendition.Core;
 using Rendition.Core.Contracts;
 using Rendition.Core.Storage;
 
-namespace Rendition.Server.Endpoints;
+namespace Rendition.Core.Views;
 
-/// <summary>How a stored file looks on the wire, in a command's <c>output_files</c> and in the files API alike.</summary>
-public sealed class FileViews(IBlobStore blobs, RenditionOptions options)
+/// <summary>How commands and stored files look on the wire: poll objects, output files, files-API entries (also webhook payloads).</summary>
+public sealed class WireViews(IBlobStore blobs, RenditionOptions options)
 {
+    /// <summary>The poll object of a command with its files, as the given API shows it.</summary>
+    public CommandPollResponse ToPoll(CommandRecord c, IReadOnlyList<FileRecord> files, ApiFlavor flavor)
+    {
+        var final = CommandStatus.IsFinal(c.Status);
+        var poll = new CommandPollResponse
+        {
+            CommandId = c.Id.ToString(),
+            Status = c.Status,
+            CommandType = CommandTypes.ForWire(c.CommandType, flavor),
+            TotalProcessingSeconds = final && c.CompletedAt is { } done ? Math.Round((done - c.CreatedAt) / 1000.0, 3) : null,
+            FfmpegCommandRunSeconds = final && c.FfmpegSeconds is { } f ? Math.Round(f, 3) : null,
+            VcpuCount = c.VcpuCount,
+            Metadata = c.MetadataJson is null ? null : JsonDocument.Parse(c.MetadataJson).RootElement.Clone(),
+            ErrorStatus = c.ErrorStatus,
+            ErrorMessage = c.ErrorMessage,
+            OriginalRequest = JsonSerializer.Deserialize(c.RequestJson, WireJson.Default.OriginalRequest)!,
+        };
+        foreach (var file in files)
+        {
+            poll.OutputFiles[file.Alias ?? file.Id.ToString()] = ToOutputMeta(file);
+        }
+        return poll;
+    }
+
     public OutputFileMeta ToOutputMeta(FileRecord file) => Fill(new OutputFileMeta
     {
         FileId = "",

@@ -1,0 +1,166 @@
+using System.Data.Common;
+using Microsoft.Data.Sqlite;
+using Rendition.Core.Webhooks;
+
+namespace Rendition.Data.Sqlite;
+
+/// <summary>Webhook configs, the delivery outbox and the attempt log on SQLite.</summary>
+public sealed class SqliteWebhookStore(SqliteDatabase db, TimeProvider time) : IWebhookStore
+{
+    private const string DeliveryColumns = "id, command_id, account_id, status, attempts, created_at, next_attempt_at";
+
+    private long Now => time.GetUtcNow().ToUnixTimeMilliseconds();
+
+    /// <summary>
+    /// Writes the outbox row for a command that just finished, inside the transaction that finishes it, when there is
+    /// anywhere to deliver to (its own webhook_url, or an active account config): a crash can never lose it.
+    /// </summary>
+    internal static async Task EnqueueInTransactionAsync(SqliteConnection c, SqliteTransaction tx, Guid commandId, long now, CancellationToken ct)
+    {
+        await using var cmd = SqliteStore.Command(c, $"""
+            INSERT INTO webhook_deliveries ({DeliveryColumns})
+            SELECT $delivery, c.id, c.account_id, 'PENDING', 0, $now, $now FROM commands c
+            WHERE c.id = $command AND (c.webhook_url IS NOT NULL
+                OR EXISTS (SELECT 1 FROM webhook_configs w WHERE w.account_id = c.account_id AND w.is_active = 1))
+            """,
+            ("$delivery", Guid.NewGuid().ToString()), ("$now", now), ("$command", commandId.ToString()));
+        cmd.Transaction = tx;
+        await cmd.ExecuteNonQueryAsync(ct);
+    }
+
+    public async Task<WebhookConfig?> GetConfigAsync(Guid accountId, CancellationToken ct)
+    {
+        await using var c = await db.OpenAsync(ct);
+        await using var cmd = SqliteStore.Command(c,
+            "SELECT account_id, url, secret, is_active, consecutive_failures, disabled_at FROM webhook_configs WHERE account_id = $account",
+            ("$account", accountId.ToString()));
+        await using var r = await cmd.ExecuteReaderAsync(ct);
+        return await r.ReadAsync(ct)
+            ? new WebhookConfig(Guid.Parse(r.GetString(0)), r.GetString(1), r.GetString(2), r.GetInt64(3) != 0, r.GetInt32(4), r.IsDBNull(5) ? null : r.GetInt64(5))
+            : null;
+    }
+
+    public async Task<WebhookConfig> UpsertConfigAsync(Guid accountId, string url, string secret, bool keepExistingSecret, CancellationToken ct)
+    {
+        await using (var c = await db.OpenAsync(ct))
+        await using (var cmd = SqliteStore.Command(c, """
+            INSERT INTO webhook_configs (account_id, url, secret, is_active, consecutive_failures, disabled_at, updated_at)
+            VALUES ($account, $url, $secret, 1, 0, NULL, $now)
+            ON CONFLICT(account_id) DO UPDATE SET url = excluded.url,
+                secret = CASE WHEN $keep = 1 THEN webhook_configs.secret ELSE excluded.secret END,
+                is_active = 1, consecutive_failures = 0, disabled_at = NULL, updated_at = excluded.updated_at
+            """,
+            ("$account", accountId.ToString()), ("$url", url), ("$secret", secret), ("$keep", keepExistingSecret ? 1 : 0), ("$now", Now)))
+        {
+            await cmd.ExecuteNonQueryAsync(ct);
+        }
+        return (await GetConfigAsync(accountId, ct))!;
+    }
+
+    public async Task<bool> DeactivateConfigAsync(Guid accountId, CancellationToken ct)
+    {
+        await using var c = await db.OpenAsync(ct);
+        await using var cmd = SqliteStore.Command(c, "UPDATE webhook_configs SET is_active = 0, updated_at = $now WHERE account_id = $account",
+            ("$account", accountId.ToString()), ("$now", Now));
+        return await cmd.ExecuteNonQueryAsync(ct) == 1;
+    }
+
+    public async Task<IReadOnlyList<WebhookDelivery>> ClaimDueAsync(int limit, TimeSpan hold, CancellationToken ct)
+    {
+        var now = Now;
+        await using var c = await db.OpenAsync(ct);
+        // Pushing next_attempt_at forward is the claim: until the hold ends, no other pass (or process) picks these up.
+        await using var cmd = SqliteStore.Command(c, $"""
+            UPDATE webhook_deliveries SET next_attempt_at = $until
+            WHERE id IN (SELECT id FROM webhook_deliveries WHERE status = 'PENDING' AND next_attempt_at <= $now ORDER BY next_attempt_at LIMIT $limit)
+            RETURNING {DeliveryColumns}
+            """,
+            ("$until", now + (long)hold.TotalMilliseconds), ("$now", now), ("$limit", limit));
+        var due = new List<WebhookDelivery>();
+        await using var r = await cmd.ExecuteReaderAsync(ct);
+        while (await r.ReadAsync(ct))
+        {
+            due.Add(ReadDelivery(r));
+        }
+        return due;
+    }
+
+    public async Task RecordAttemptAsync(WebhookAttempt attempt, string status, long? nextAttemptAt, bool toAccountConfig, int disableAfter, CancellationToken ct)
+    {
+        await using var c = await db.OpenAsync(ct);
+        await using var tx = (SqliteTransaction)await c.BeginTransactionAsync(ct);
+        await using (var cmd = SqliteStore.Command(c, """
+            INSERT INTO webhook_attempts (delivery_id, attempted_at, url, http_status, error, duration_ms)
+            VALUES ($delivery, $at, $url, $status, $error, $duration);
+            UPDATE webhook_deliveries SET attempts = attempts + 1, status = $dstatus, next_attempt_at = COALESCE($next, next_attempt_at)
+            WHERE id = $delivery;
+            """,
+            ("$delivery", attempt.DeliveryId.ToString()), ("$at", attempt.AttemptedAt), ("$url", attempt.Url), ("$status", attempt.HttpStatus),
+            ("$error", attempt.Error), ("$duration", attempt.DurationMs), ("$dstatus", status), ("$next", nextAttemptAt)))
+        {
+            cmd.Transaction = tx;
+            await cmd.ExecuteNonQueryAsync(ct);
+        }
+        if (toAccountConfig)
+        {
+            var succeeded = status == DeliveryStatus.Delivered;
+            await using var cmd = SqliteStore.Command(c, """
+                UPDATE webhook_configs SET
+                    consecutive_failures = CASE WHEN $ok = 1 THEN 0 ELSE consecutive_failures + 1 END,
+                    is_active = CASE WHEN $ok = 0 AND consecutive_failures + 1 >= $max THEN 0 ELSE is_active END,
+                    disabled_at = CASE WHEN $ok = 0 AND consecutive_failures + 1 >= $max AND is_active = 1 THEN $now ELSE disabled_at END
+                WHERE account_id = (SELECT account_id FROM webhook_deliveries WHERE id = $delivery)
+                """,
+                ("$ok", succeeded ? 1 : 0), ("$max", disableAfter), ("$now", attempt.AttemptedAt), ("$delivery", attempt.DeliveryId.ToString()));
+            cmd.Transaction = tx;
+            await cmd.ExecuteNonQueryAsync(ct);
+        }
+        await tx.CommitAsync(ct);
+    }
+
+    public async Task<Guid?> EnqueueAsync(Guid accountId, Guid commandId, CancellationToken ct)
+    {
+        var id = Guid.NewGuid();
+        var now = Now;
+        await using var c = await db.OpenAsync(ct);
+        await using var cmd = SqliteStore.Command(c, $"""
+            INSERT INTO webhook_deliveries ({DeliveryColumns})
+            SELECT $delivery, id, account_id, 'PENDING', 0, $now, $now FROM commands WHERE id = $command AND account_id = $account
+            """,
+            ("$delivery", id.ToString()), ("$now", now), ("$command", commandId.ToString()), ("$account", accountId.ToString()));
+        return await cmd.ExecuteNonQueryAsync(ct) == 1 ? id : null;
+    }
+
+    public async Task<IReadOnlyList<(WebhookDelivery Delivery, IReadOnlyList<WebhookAttempt> Attempts)>> ListDeliveriesAsync(Guid accountId, Guid commandId, CancellationToken ct)
+    {
+        await using var c = await db.OpenAsync(ct);
+        var deliveries = new List<WebhookDelivery>();
+        await using (var cmd = SqliteStore.Command(c, $"SELECT {DeliveryColumns} FROM webhook_deliveries WHERE command_id = $command AND account_id = $account ORDER BY created_at, rowid",
+            ("$command", commandId.ToString()), ("$account", accountId.ToString())))
+        await using (var r = await cmd.ExecuteReaderAsync(ct))
+        {
+            while (await r.ReadAsync(ct))
+            {
+                deliveries.Add(ReadDelivery(r));
+            }
+        }
+        var attempts = deliveries.ToDictionary(d => d.Id, _ => new List<WebhookAttempt>());
+        await using (var cmd = SqliteStore.Command(c, """
+            SELECT a.delivery_id, a.attempted_at, a.url, a.http_status, a.error, a.duration_ms FROM webhook_attempts a
+            JOIN webhook_deliveries d ON d.id = a.delivery_id WHERE d.command_id = $command AND d.account_id = $account ORDER BY a.id
+            """, ("$command", commandId.ToString()), ("$account", accountId.ToString())))
+        await using (var r = await cmd.ExecuteReaderAsync(ct))
+        {
+            while (await r.ReadAsync(ct))
+            {
+                var attempt = new WebhookAttempt(Guid.Parse(r.GetString(0)), r.GetInt64(1), r.GetString(2), r.IsDBNull(3) ? null : r.GetInt32(3),
+                    r.IsDBNull(4) ? null : r.GetString(4), r.GetInt32(5));
+                attempts[attempt.DeliveryId].Add(attempt);
+            }
+        }
+        return [.. deliveries.Select(d => (d, (IReadOnlyList<WebhookAttempt>)attempts[d.Id]))];
+    }
+
+    private static WebhookDelivery ReadDelivery(DbDataReader r) =>
+        new(Guid.Parse(r.GetString(0)), Guid.Parse(r.GetString(1)), Guid.Parse(r.GetString(2)), r.GetString(3), r.GetInt32(4), r.GetInt64(5), r.GetInt64(6));
+}

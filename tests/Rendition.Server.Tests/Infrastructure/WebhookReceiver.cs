@@ -1,0 +1,72 @@
+using System.Collections.Concurrent;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Logging;
+
+namespace Rendition.Server.Tests.Infrastructure;
+
+/// <summary>A loopback HTTP receiver that records every webhook POST (raw body and headers) and answers as told per path.</summary>
+public sealed class WebhookReceiver : IAsyncDisposable
+{
+    private readonly WebApplication _app;
+    private readonly ConcurrentDictionary<string, int> _counts = new();
+
+    private WebhookReceiver(WebApplication app, int port)
+    {
+        _app = app;
+        BaseUrl = $"http://127.0.0.1:{port}";
+    }
+
+    public sealed record Received(string Path, byte[] Body, IReadOnlyDictionary<string, string> Headers);
+
+    public string BaseUrl { get; }
+
+    public ConcurrentQueue<Received> Requests { get; } = new();
+
+    /// <summary>Per path: how many first requests fail with 500 before it answers 200 (int.MaxValue: always fail).</summary>
+    public ConcurrentDictionary<string, int> FailFirst { get; } = new();
+
+    public string Url(string path) => $"{BaseUrl}/hook/{path}";
+
+    public IReadOnlyList<Received> For(string path) => [.. Requests.Where(r => r.Path == path)];
+
+    public static async Task<WebhookReceiver> StartAsync()
+    {
+        var port = InputServer.FreePort();
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.WebHost.UseUrls($"http://127.0.0.1:{port}");
+        builder.Logging.ClearProviders();
+        var app = builder.Build();
+        var receiver = new WebhookReceiver(app, port);
+        app.MapPost("/hook/{name}", async (string name, HttpRequest request) =>
+        {
+            using var buffer = new MemoryStream();
+            await request.Body.CopyToAsync(buffer);
+            receiver.Requests.Enqueue(new Received(name, buffer.ToArray(),
+                request.Headers.ToDictionary(h => h.Key.ToLowerInvariant(), h => h.Value.ToString())));
+            var n = receiver._counts.AddOrUpdate(name, 1, (_, c) => c + 1);
+            return n <= receiver.FailFirst.GetValueOrDefault(name) ? Results.StatusCode(500) : Results.Ok();
+        });
+        await app.StartAsync();
+        return receiver;
+    }
+
+    /// <summary>Waits until <paramref name="path"/> has received at least <paramref name="count"/> requests.</summary>
+    public async Task<IReadOnlyList<Received>> WaitForAsync(string path, int count, TimeSpan? timeout = null)
+    {
+        var deadline = DateTime.UtcNow + (timeout ?? TimeSpan.FromSeconds(30));
+        while (For(path).Count < count)
+        {
+            Assert.True(DateTime.UtcNow < deadline, $"{path} received {For(path).Count} of {count} webhook(s)");
+            await Task.Delay(50);
+        }
+        return For(path);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _app.StopAsync();
+        await _app.DisposeAsync();
+    }
+}
