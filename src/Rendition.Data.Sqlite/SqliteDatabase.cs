@@ -107,6 +107,18 @@ public sealed class SqliteDatabase
         );
         CREATE INDEX ix_webhook_attempts_delivery ON webhook_attempts(delivery_id);
         """,
+        """
+        CREATE TABLE presets (
+            id TEXT PRIMARY KEY,
+            account_id TEXT NOT NULL REFERENCES accounts(id),
+            name TEXT NOT NULL,
+            body_json TEXT NOT NULL,
+            created_at INTEGER NOT NULL,
+            updated_at INTEGER NOT NULL,
+            UNIQUE (account_id, name)
+        );
+        ALTER TABLE commands ADD COLUMN preset_id TEXT;
+        """,
     ];
 
     private readonly string _connectionString;

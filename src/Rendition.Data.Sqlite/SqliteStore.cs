@@ -10,7 +10,7 @@ public sealed class SqliteStore(SqliteDatabase db, TimeProvider time) : IAccount
 {
     private const string CommandColumns =
         "id, account_id, status, command_type, flavor, request_json, metadata_json, webhook_url, max_seconds, vcpu_count, " +
-        "created_at, started_at, completed_at, ffmpeg_seconds, error_status, error_message, attempts";
+        "created_at, started_at, completed_at, ffmpeg_seconds, error_status, error_message, attempts, preset_id";
 
     private const string FileColumns =
         "id, account_id, command_id, alias, filename, status, store_type, storage_key, size_bytes, media_json, is_deleted, " +
@@ -82,12 +82,12 @@ public sealed class SqliteStore(SqliteDatabase db, TimeProvider time) : IAccount
             await using var cmd = Command(c, $"""
                 INSERT INTO commands ({CommandColumns})
                 VALUES ($id, $account, $status, $type, $flavor, $request, $metadata, $webhook, $max, $vcpu,
-                        $created, NULL, NULL, NULL, NULL, NULL, 0)
+                        $created, NULL, NULL, NULL, NULL, NULL, 0, $preset)
                 """,
                 ("$id", command.Id.ToString()), ("$account", command.AccountId.ToString()), ("$status", command.Status),
                 ("$type", command.CommandType), ("$flavor", command.Flavor), ("$request", command.RequestJson),
                 ("$metadata", command.MetadataJson), ("$webhook", command.WebhookUrl), ("$max", command.MaxSeconds),
-                ("$vcpu", command.VcpuCount), ("$created", command.CreatedAt));
+                ("$vcpu", command.VcpuCount), ("$created", command.CreatedAt), ("$preset", command.PresetId));
             cmd.Transaction = tx;
             await cmd.ExecuteNonQueryAsync(ct);
         }
@@ -373,6 +373,7 @@ public sealed class SqliteStore(SqliteDatabase db, TimeProvider time) : IAccount
         ErrorStatus = r.IsDBNull(14) ? null : r.GetString(14),
         ErrorMessage = r.IsDBNull(15) ? null : r.GetString(15),
         Attempts = r.GetInt32(16),
+        PresetId = r.IsDBNull(17) ? null : r.GetString(17),
     };
 
     private static FileRecord ReadFile(DbDataReader r) => new()

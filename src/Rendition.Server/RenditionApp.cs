@@ -5,6 +5,7 @@ using Rendition.Core.Commands;
 using Rendition.Core.Contracts;
 using Rendition.Core.Security;
 using Rendition.Core.Storage;
+using Rendition.Core.Presets;
 using Rendition.Core.Views;
 using Rendition.Core.Webhooks;
 using Rendition.Data.Sqlite;
@@ -28,6 +29,7 @@ public static class RenditionApp
         services.AddSingleton<ICommandStore>(sp => sp.GetRequiredService<SqliteStore>());
         services.AddSingleton<IFileStore>(sp => sp.GetRequiredService<SqliteStore>());
         services.AddSingleton<IWebhookStore, SqliteWebhookStore>();
+        services.AddSingleton<IPresetStore, SqlitePresetStore>();
         services.AddSingleton<WebhookDispatcher>();
         services.AddSingleton(sp => new UrlSigner(UrlSigner.LoadOrCreateKey(Path.Combine(options.FullDataDir, "signing.key"))));
         services.AddSingleton(sp => new LocalBlobStore(Path.Combine(options.FullDataDir, "blobs"), options.PublicUrl,
@@ -124,6 +126,7 @@ public static class RenditionApp
         app.MapCommands();
         app.MapFiles();
         app.MapWebhooks();
+        app.MapPresets();
         app.MapStorage();
         return app;
     }

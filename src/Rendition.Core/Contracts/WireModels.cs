@@ -225,6 +225,10 @@ public sealed class CommandPollResponse
     public string? ErrorMessage { get; set; }
     public Dictionary<string, OutputFileMeta> OutputFiles { get; set; } = [];
     public required OriginalRequest OriginalRequest { get; set; }
+
+    /// <summary>Set when the command ran from a preset.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public string? PresetId { get; set; }
 }
 
 [JsonSourceGenerationOptions(

@@ -25,6 +25,9 @@ public sealed class CommandRecord
     public string? ErrorStatus { get; set; }
     public string? ErrorMessage { get; set; }
     public int Attempts { get; set; }
+
+    /// <summary>The preset this command was executed from, if any.</summary>
+    public string? PresetId { get; set; }
 }
 
 /// <summary>A stored file: a command output, an upload or a file stored from a URL.</summary>

@@ -25,6 +25,7 @@ public sealed class WireViews(IBlobStore blobs, RenditionOptions options)
             ErrorStatus = c.ErrorStatus,
             ErrorMessage = c.ErrorMessage,
             OriginalRequest = JsonSerializer.Deserialize(c.RequestJson, WireJson.Default.OriginalRequest)!,
+            PresetId = c.PresetId,
         };
         foreach (var file in files)
         {

@@ -138,10 +138,11 @@ public sealed class CommandService(
     WireViews views,
     TimeProvider time)
 {
-    public async Task<Guid> SubmitAsync(Account account, SubmitCommandRequest request, ApiFlavor flavor, bool chained, CancellationToken ct)
+    public async Task<Guid> SubmitAsync(Account account, SubmitCommandRequest request, ApiFlavor flavor, bool chained, CancellationToken ct, string? presetId = null)
     {
         var valid = chained ? validator.ValidateChained(request, flavor) : validator.Validate(request, flavor);
         var command = NewRecord(account, valid, flavor, chained ? CommandTypes.Chained : CommandTypes.Command);
+        command.PresetId = presetId;
         await EnqueueAsync([command], ct);
         return command.Id;
     }
