@@ -23,8 +23,13 @@ public static class ErrorCodes
     public const string ForbiddenOption = "FORBIDDEN_OPTION";
 }
 
-/// <summary>One field-level problem in a 422 <c>VALIDATION_ERROR</c> answer.</summary>
-public sealed record ValidationDetail(string Field, string Message);
+/// <summary>One field-level problem in a 422 answer.</summary>
+public sealed record ValidationDetail(string Field, string Message)
+{
+    /// <summary>Refused by the command policy (the answer's code is then <c>FORBIDDEN_OPTION</c>).</summary>
+    [System.Text.Json.Serialization.JsonIgnore]
+    public bool IsPolicy { get; init; }
+}
 
 /// <summary>Thrown by request validation; the API turns it into 422 with the details list.</summary>
 public sealed class RequestValidationException : Exception
@@ -52,4 +57,7 @@ public sealed class RequestValidationException : Exception
     }
 
     public IReadOnlyList<ValidationDetail> Details { get; } = [];
+
+    /// <summary><c>FORBIDDEN_OPTION</c> when the command policy refused something, else <c>VALIDATION_ERROR</c>.</summary>
+    public string ErrorCode => Details.Any(d => d.IsPolicy) ? ErrorCodes.ForbiddenOption : ErrorCodes.ValidationError;
 }

@@ -16,7 +16,7 @@ public static class ApiResults
         Error(StatusCodes.Status404NotFound, ErrorCodes.NotFound, $"{what} was not found.");
 
     public static JsonHttpResult<ErrorResponse> Validation(RequestValidationException e) =>
-        Error(StatusCodes.Status422UnprocessableEntity, ErrorCodes.ValidationError, e.Message, e.Details);
+        Error(StatusCodes.Status422UnprocessableEntity, e.ErrorCode, e.Message, e.Details);
 
     /// <summary>Writes an error body directly (middleware and filters, where there is no endpoint result).</summary>
     public static Task WriteAsync(HttpContext context, int status, string code, string message)

@@ -47,6 +47,8 @@ public sealed class RequestErrorTests(ServerFixture fx)
         }
     }
 
+    private static readonly HashSet<string> PolicyScenarios = ["absolute_path", "parent_dir", "url_protocol"];
+
     public static TheoryData<string, string> ValidationCases => new()
     {
         { "alias_without_prefix", "input_files.video" },
@@ -137,7 +139,8 @@ public sealed class RequestErrorTests(ServerFixture fx)
             }
         });
         var response = await fx.Server.Http.PostAsJsonAsync("/api/v1/run-ffmpeg-command", body);
-        var error = await AssertErrorAsync(response, 422, "VALIDATION_ERROR");
+        // The command policy's refusals carry their own code; everything else is a plain validation error.
+        var error = await AssertErrorAsync(response, 422, PolicyScenarios.Contains(scenario) ? "FORBIDDEN_OPTION" : "VALIDATION_ERROR");
         var fields = error["details"]!.AsArray().Select(d => d!["field"]!.GetValue<string>()).ToList();
         Assert.Contains(field, fields);
         foreach (var d in error["details"]!.AsArray())
@@ -180,5 +183,30 @@ public sealed class RequestErrorTests(ServerFixture fx)
         await AssertErrorAsync(await anonymous.GetAsync($"/v1/commands/{Guid.NewGuid()}"), 401, "UNAUTHORIZED");
         anonymous.DefaultRequestHeaders.Add("X-API-KEY", "ffsk_" + new string('f', 64));
         await AssertErrorAsync(await anonymous.GetAsync($"/api/v1/commands/{Guid.NewGuid()}"), 401, "UNAUTHORIZED");
+    }
+
+    [Theory]
+    [InlineData("-i {{in_video}} -vf \"ladspa=file={{in_video}}\" {{out_video}}", "ladspa")]
+    [InlineData("-f concat -i {{in_video}} -c copy {{out_video}}", "concat")]
+    [InlineData("-i {{in_video}} -vstats_file stats.txt {{out_video}}", "vstats_file")]
+    [InlineData("-f lavfi -i testsrc2 -i {{in_video}} {{out_video}}", "infinite")]
+    [InlineData("-i {{in_video}} -f tee {{out_video}}", "tee")]
+    [InlineData("-f v4l2 -i video0 -i {{in_video}} {{out_video}}", "v4l2")]
+    [InlineData("-i {{in_video}} -vf \"subtitles=/etc/passwd\" {{out_video}}", "subtitles")]
+    public async Task HostileCommands_AreRefusedWithForbiddenOption_NamingWhatWasRefused(string command, string named)
+    {
+        var response = await fx.Server.Http.PostAsJsonAsync("/api/v1/run-ffmpeg-command", Valid(b => b["ffmpeg_command"] = command));
+        var error = await AssertErrorAsync(response, 422, "FORBIDDEN_OPTION");
+        Assert.Contains(named, error["message"]!.GetValue<string>(), StringComparison.OrdinalIgnoreCase);
+    }
+
+    [Theory]
+    [InlineData("-i {{in_video}} -vf \"drawtext=text='Hello, World\\: 1':x=10:y=10,scale=iw/2:-2\" {{out_video}}")]
+    [InlineData("-ss 0.2 -i {{in_video}} -map \"[v]\" -filter_complex \"[0:v]split=2[a][b];[a][b]hstack[v]\" -t 0.5 {{out_video}}")]
+    [InlineData("-f lavfi -i anullsrc=r=48000 -i {{in_video}} -shortest -map 1:v -map 0:a -c:v copy {{out_video}}")]
+    public async Task UnusualButLegitimateCommands_Succeed(string command)
+    {
+        var poll = await fx.Server.WaitAsync(await fx.Server.SubmitAsync(Valid(b => b["ffmpeg_command"] = command)));
+        Assert.True("SUCCESS" == poll["status"]!.GetValue<string>(), poll.ToJsonString());
     }
 }

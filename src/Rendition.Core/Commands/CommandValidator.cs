@@ -262,10 +262,10 @@ public sealed partial class CommandValidator(RenditionOptions options)
                             : $"reads the output {{{{{alias}}}}} as an input"));
                     }
                 }
-                if (CommandPolicy.Check(tokens[t]) is { } reason)
-                {
-                    errors.Add(new(name, reason));
-                }
+            }
+            foreach (var violation in CommandPolicy.Evaluate(tokens))
+            {
+                errors.Add(new(name, violation.Message) { IsPolicy = true });
             }
             written.UnionWith(writtenHere);
         }
