@@ -14,6 +14,15 @@ public sealed class RenditionOptions
     /// <summary>Let input URLs and webhooks reach loopback, private and link-local addresses (off by default: SSRF).</summary>
     public bool AllowPrivateUrls { get; set; }
 
+    /// <summary>Requests per minute per API key (unauthenticated: per client IP); 0 turns the limit off.</summary>
+    public int RateLimitPerMinute { get; set; } = 600;
+
+    /// <summary>Submissions per minute per API key, counted on top of <see cref="RateLimitPerMinute"/>.</summary>
+    public int SubmitLimitPerMinute { get; set; } = 120;
+
+    /// <summary>Jobs one account may run at once; 0 means the worker count.</summary>
+    public int MaxConcurrentJobsPerAccount { get; set; }
+
     /// <summary>Concurrent jobs per process.</summary>
     public int Workers { get; set; } = Environment.ProcessorCount;
 

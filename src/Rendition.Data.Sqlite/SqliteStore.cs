@@ -18,15 +18,81 @@ public sealed class SqliteStore(SqliteDatabase db, TimeProvider time) : IAccount
 
     private long Now => time.GetUtcNow().ToUnixTimeMilliseconds();
 
-    public async Task<Account?> FindByKeyHashAsync(string keyHash, CancellationToken ct)
+    public async Task<KeyOwner?> FindByKeyHashAsync(string keyHash, CancellationToken ct)
     {
         await using var c = await db.OpenAsync(ct);
         await using var cmd = Command(c, """
-            SELECT a.id, a.name, a.created_at FROM api_keys k JOIN accounts a ON a.id = k.account_id
+            SELECT a.id, a.name, a.created_at, k.id FROM api_keys k JOIN accounts a ON a.id = k.account_id
             WHERE k.key_hash = $hash AND k.revoked_at IS NULL
             """, ("$hash", keyHash));
         await using var r = await cmd.ExecuteReaderAsync(ct);
-        return await r.ReadAsync(ct) ? ReadAccount(r) : null;
+        return await r.ReadAsync(ct) ? new KeyOwner(ReadAccount(r), Guid.Parse(r.GetString(3))) : null;
+    }
+
+    public async Task<IReadOnlyList<Account>> ListAccountsAsync(CancellationToken ct)
+    {
+        await using var c = await db.OpenAsync(ct);
+        await using var cmd = Command(c, "SELECT id, name, created_at FROM accounts ORDER BY created_at, name");
+        await using var r = await cmd.ExecuteReaderAsync(ct);
+        var accounts = new List<Account>();
+        while (await r.ReadAsync(ct))
+        {
+            accounts.Add(ReadAccount(r));
+        }
+        return accounts;
+    }
+
+    private const string KeyColumns = "id, account_id, label, display_prefix, created_at, last_used_at, revoked_at";
+
+    public Task<IReadOnlyList<ApiKeyInfo>> ListKeysAsync(Guid accountId, CancellationToken ct) =>
+        QueryKeysAsync($"SELECT {KeyColumns} FROM api_keys WHERE account_id = $account ORDER BY created_at", ct, ("$account", accountId.ToString()));
+
+    public async Task<IReadOnlyList<ApiKeyInfo>> RevokeKeyAsync(string idOrPrefix, CancellationToken ct)
+    {
+        // By id, or by the displayed prefix (at least 8 characters of it, so a short guess cannot hit several keys by accident).
+        var matches = await QueryKeysAsync($"""
+            SELECT {KeyColumns} FROM api_keys
+            WHERE id = $value OR (length($value) >= 8 AND substr(display_prefix, 1, length($value)) = $value)
+            """, ct, ("$value", idOrPrefix));
+        if (matches.Count != 1)
+        {
+            return matches;
+        }
+        await using var c = await db.OpenAsync(ct);
+        await using var cmd = Command(c, "UPDATE api_keys SET revoked_at = COALESCE(revoked_at, $now) WHERE id = $id", ("$now", Now), ("$id", matches[0].Id.ToString()));
+        await cmd.ExecuteNonQueryAsync(ct);
+        return await QueryKeysAsync($"SELECT {KeyColumns} FROM api_keys WHERE id = $id", ct, ("$id", matches[0].Id.ToString()));
+    }
+
+    public async Task TouchKeysAsync(IReadOnlyDictionary<Guid, long> lastUsed, CancellationToken ct)
+    {
+        if (lastUsed.Count == 0)
+        {
+            return;
+        }
+        await using var c = await db.OpenAsync(ct);
+        await using var tx = (SqliteTransaction)await c.BeginTransactionAsync(ct);
+        foreach (var (id, at) in lastUsed)
+        {
+            await using var cmd = Command(c, "UPDATE api_keys SET last_used_at = MAX(COALESCE(last_used_at, 0), $at) WHERE id = $id", ("$at", at), ("$id", id.ToString()));
+            cmd.Transaction = tx;
+            await cmd.ExecuteNonQueryAsync(ct);
+        }
+        await tx.CommitAsync(ct);
+    }
+
+    private async Task<IReadOnlyList<ApiKeyInfo>> QueryKeysAsync(string sql, CancellationToken ct, params (string, object?)[] parameters)
+    {
+        await using var c = await db.OpenAsync(ct);
+        await using var cmd = Command(c, sql, parameters);
+        await using var r = await cmd.ExecuteReaderAsync(ct);
+        var keys = new List<ApiKeyInfo>();
+        while (await r.ReadAsync(ct))
+        {
+            keys.Add(new ApiKeyInfo(Guid.Parse(r.GetString(0)), Guid.Parse(r.GetString(1)), r.IsDBNull(2) ? null : r.GetString(2), r.GetString(3),
+                r.GetInt64(4), r.IsDBNull(5) ? null : r.GetInt64(5), r.IsDBNull(6) ? null : r.GetInt64(6)));
+        }
+        return keys;
     }
 
     public async Task<Account?> FindByNameAsync(string name, CancellationToken ct)
@@ -170,7 +236,7 @@ public sealed class SqliteStore(SqliteDatabase db, TimeProvider time) : IAccount
         return (command, files);
     }
 
-    public async Task<JobLease?> TryClaimAsync(TimeSpan leaseDuration, CancellationToken ct)
+    public async Task<JobLease?> TryClaimAsync(TimeSpan leaseDuration, int maxPerAccount, CancellationToken ct)
     {
         var token = Guid.NewGuid();
         var now = Now;
@@ -179,11 +245,19 @@ public sealed class SqliteStore(SqliteDatabase db, TimeProvider time) : IAccount
         await using var cmd = Command(c, $"""
             UPDATE commands SET status = $processing, lease_token = $token, lease_expires_at = $expires,
                 started_at = COALESCE(started_at, $now), attempts = attempts + 1
-            WHERE id = (SELECT id FROM commands WHERE status = $queued ORDER BY created_at, rowid LIMIT 1)
+            WHERE id = (
+                SELECT q.id FROM (
+                    SELECT id, account_id, created_at, ROW_NUMBER() OVER (PARTITION BY account_id ORDER BY created_at, rowid) AS n
+                    FROM commands WHERE status = $queued) q
+                LEFT JOIN (SELECT account_id, COUNT(*) AS running FROM commands WHERE status = $processing GROUP BY account_id) r
+                    ON r.account_id = q.account_id
+                WHERE q.n = 1 AND COALESCE(r.running, 0) < $max
+                ORDER BY COALESCE(r.running, 0), q.created_at
+                LIMIT 1)
             RETURNING {CommandColumns}
             """,
             ("$processing", CommandStatus.Processing), ("$queued", CommandStatus.Queued), ("$token", token.ToString()),
-            ("$expires", now + (long)leaseDuration.TotalMilliseconds), ("$now", now));
+            ("$expires", now + (long)leaseDuration.TotalMilliseconds), ("$now", now), ("$max", maxPerAccount));
         await using var r = await cmd.ExecuteReaderAsync(ct);
         return await r.ReadAsync(ct) ? new JobLease(ReadCommand(r), token) : null;
     }

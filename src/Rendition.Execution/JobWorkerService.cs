@@ -40,7 +40,7 @@ public sealed class JobWorkerService(
         {
             try
             {
-                var lease = await store.TryClaimAsync(JobProcessor.LeaseDuration, ct);
+                var lease = await store.TryClaimAsync(JobProcessor.LeaseDuration, options.MaxConcurrentJobsPerAccount, ct);
                 if (lease is null)
                 {
                     await signal.WaitAsync(IdleWait, ct);

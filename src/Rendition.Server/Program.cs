@@ -9,7 +9,8 @@ serve.SetAction((parse, ct) => RenditionApp.RunAsync([.. parse.UnmatchedTokens],
 var root = new RootCommand("Rendition: a self-hosted FFmpeg API server speaking the RenderIO and Rendi wire formats")
 {
     serve,
-    AccountsCommands.Build([]),
+    AccountsCommands.BuildAccounts(),
+    AccountsCommands.BuildKeys(),
 };
 root.TreatUnmatchedTokensAsErrors = false;
 root.SetAction((parse, ct) => RenditionApp.RunAsync([.. parse.UnmatchedTokens], ct));

@@ -44,8 +44,10 @@ public static class RenditionApp
         services.AddSingleton<FileRetentionService>();
         services.AddSingleton<ApiKeyAuthenticator>();
         services.AddSingleton<RequireApiKey>();
+        services.AddSingleton<KeyUsageFlusher>();
         services.AddSingleton<Bootstrapper>();
-        services.AddSingleton(CreateSandbox(options.Sandbox));
+        // Resolved lazily: the CLI never needs it; `serve` resolves it before listening, so a missing sandbox stops the start.
+        services.AddSingleton(_ => CreateSandbox(options.Sandbox));
         services.AddSingleton<FfmpegTools>();
         services.AddSingleton<InputFetcher>();
         services.AddSingleton<JobProcessor>();
@@ -91,6 +93,8 @@ public static class RenditionApp
         builder.Services.AddHostedService(sp => sp.GetRequiredService<FileIngestService>());
         builder.Services.AddHostedService(sp => sp.GetRequiredService<FileRetentionService>());
         builder.Services.AddHostedService(sp => sp.GetRequiredService<WebhookDispatcher>());
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<KeyUsageFlusher>());
+        RateLimits.Add(builder.Services, options);
         builder.Services.ConfigureHttpJsonOptions(o => o.SerializerOptions.TypeInfoResolverChain.Insert(0, WireJson.Default));
         builder.Services.AddProblemDetails();
 
@@ -117,12 +121,13 @@ public static class RenditionApp
             }
         });
 
+        app.UseMiddleware<ApiKeyMiddleware>();
+        app.UseRateLimiter();
         app.MapGet("/health", () => TypedResults.Text("{\"status\":\"ok\"}", "application/json"));
-        var sandbox = app.Services.GetRequiredService<ISandbox>();
-        var healthz = sandbox.IsolatesCommands
+        app.MapGet("/healthz", (ISandbox sandbox) => TypedResults.Text(sandbox.IsolatesCommands
             ? $$"""{"status":"ok","sandbox":"{{sandbox.Name}}"}"""
-            : """{"status":"degraded","sandbox":"off","warning":"RENDITION_SANDBOX=off: ffmpeg runs without the OS sandbox; only the command policy guards the host."}""";
-        app.MapGet("/healthz", () => TypedResults.Text(healthz, "application/json"));
+            : """{"status":"degraded","sandbox":"off","warning":"RENDITION_SANDBOX=off: ffmpeg runs without the OS sandbox; only the command policy guards the host."}""",
+            "application/json"));
         app.MapCommands();
         app.MapFiles();
         app.MapWebhooks();
@@ -138,6 +143,7 @@ public static class RenditionApp
         try
         {
             app = Build(args);
+            app.Services.GetRequiredService<ISandbox>();
         }
         catch (SettingsException e)
         {

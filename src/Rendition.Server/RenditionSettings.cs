@@ -31,6 +31,9 @@ public static class RenditionSettings
 
         o.JobMemoryMb = Int(config, "RENDITION_JOB_MEMORY_MB", (int)o.JobMemoryMb, 256, 1024 * 1024);
         o.MaxOutputMb = Int(config, "RENDITION_MAX_OUTPUT_MB", (int)o.MaxOutputMb, 1, 1024 * 1024);
+        o.RateLimitPerMinute = Int(config, "RENDITION_RATE_LIMIT_PER_MINUTE", o.RateLimitPerMinute, 0, 10_000_000);
+        o.SubmitLimitPerMinute = Int(config, "RENDITION_SUBMIT_LIMIT_PER_MINUTE", o.SubmitLimitPerMinute, 0, 10_000_000);
+        o.MaxConcurrentJobsPerAccount = Int(config, "RENDITION_MAX_CONCURRENT_JOBS_PER_ACCOUNT", o.Workers, 1, 100_000);
         o.MaxUploadMb = Int(config, "RENDITION_MAX_UPLOAD_MB", (int)o.MaxUploadMb, 1, 1024 * 1024);
         o.FileRetentionDays = string.IsNullOrWhiteSpace(config["RENDITION_FILE_RETENTION_DAYS"]) ? null : Int(config, "RENDITION_FILE_RETENTION_DAYS", 0, 1, 36500);
         if (config["RENDITION_WEBHOOK_RETRY_SCHEDULE"] is { Length: > 0 } schedule)

@@ -3,8 +3,18 @@ namespace Rendition.Core.Storage;
 /// <summary>Accounts and their API keys (keys only as SHA-256 hashes).</summary>
 public interface IAccountStore
 {
-    /// <summary>The account owning the active key with this hash, or null.</summary>
-    Task<Account?> FindByKeyHashAsync(string keyHash, CancellationToken ct);
+    /// <summary>The account and key id of the active (not revoked) key with this hash, or null.</summary>
+    Task<KeyOwner?> FindByKeyHashAsync(string keyHash, CancellationToken ct);
+
+    Task<IReadOnlyList<Account>> ListAccountsAsync(CancellationToken ct);
+
+    Task<IReadOnlyList<ApiKeyInfo>> ListKeysAsync(Guid accountId, CancellationToken ct);
+
+    /// <summary>Revokes the key whose id or displayed prefix is given; returns the keys matched (revoked only when exactly one matched).</summary>
+    Task<IReadOnlyList<ApiKeyInfo>> RevokeKeyAsync(string idOrPrefix, CancellationToken ct);
+
+    /// <summary>Records when keys were last used, in one write for many requests.</summary>
+    Task TouchKeysAsync(IReadOnlyDictionary<Guid, long> lastUsed, CancellationToken ct);
 
     Task<Account?> FindByNameAsync(string name, CancellationToken ct);
 
@@ -32,8 +42,11 @@ public interface ICommandStore
     /// <summary>The account's command with its files, or null (also when it is another account's).</summary>
     Task<(CommandRecord Command, IReadOnlyList<FileRecord> Files)?> GetAsync(Guid accountId, Guid commandId, CancellationToken ct);
 
-    /// <summary>Takes the oldest runnable job and marks it PROCESSING under a new lease, or returns null.</summary>
-    Task<JobLease?> TryClaimAsync(TimeSpan leaseDuration, CancellationToken ct);
+    /// <summary>
+    /// Takes a runnable job and marks it PROCESSING under a new lease, or returns null. Fair across accounts: the account
+    /// running the fewest jobs goes first (oldest job first within it), and none runs more than <paramref name="maxPerAccount"/>.
+    /// </summary>
+    Task<JobLease?> TryClaimAsync(TimeSpan leaseDuration, int maxPerAccount, CancellationToken ct);
 
     /// <summary>Extends the lease; false when it was lost.</summary>
     Task<bool> HeartbeatAsync(JobLease lease, TimeSpan leaseDuration, CancellationToken ct);

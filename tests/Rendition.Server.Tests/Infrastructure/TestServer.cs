@@ -47,6 +47,9 @@ public sealed class RenditionTestServer : IAsyncDisposable
             ["RENDITION_ALLOW_PRIVATE_URLS"] = allowPrivateUrls ? "true" : "false",
             ["RENDITION_WORKERS"] = workers.ToString(System.Globalization.CultureInfo.InvariantCulture),
             ["RENDITION_MAX_COMMAND_RUN_SECONDS"] = "600",
+            // The suite shares one key across many polling tests; the limiter has tests of its own.
+            ["RENDITION_RATE_LIMIT_PER_MINUTE"] = "0",
+            ["RENDITION_SUBMIT_LIMIT_PER_MINUTE"] = "0",
             ["Logging:LogLevel:Default"] = "Warning",
         };
         foreach (var (k, v) in extraSettings ?? new Dictionary<string, string?>())
