@@ -66,5 +66,16 @@ public sealed class RenditionOptions
 
     public string FfprobePath { get; set; } = "ffprobe";
 
+    /// <summary>An Npgsql connection string: when set, the job store is PostgreSQL, shared by every API and worker process.</summary>
+    public string? PostgresConnectionString { get; set; }
+
+    /// <summary>Seconds a job's lease lasts without a heartbeat: how long a dead worker's job waits before it runs elsewhere.</summary>
+    public int LeaseSeconds { get; set; } = 30;
+
+    /// <summary>True when other processes may share the job queue, so only expired leases may be taken back.</summary>
+    public bool SharedJobStore => !string.IsNullOrEmpty(PostgresConnectionString);
+
+    public TimeSpan LeaseDuration => TimeSpan.FromSeconds(LeaseSeconds);
+
     public string FullDataDir => Path.GetFullPath(DataDir);
 }

@@ -1,9 +1,10 @@
 using Microsoft.Data.Sqlite;
+using Rendition.Core.Storage;
 
 namespace Rendition.Data.Sqlite;
 
 /// <summary>Opens connections to the embedded database and applies versioned migrations (PRAGMA user_version).</summary>
-public sealed class SqliteDatabase
+public sealed class SqliteDatabase : IStoreMigrator
 {
     private static readonly string[] Migrations =
     [

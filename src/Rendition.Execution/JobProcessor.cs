@@ -21,8 +21,6 @@ public sealed class JobProcessor(
     /// <summary>How many times a job is started before it is failed as poison (each start after a crash counts).</summary>
     public const int MaxAttempts = 3;
 
-    public static readonly TimeSpan LeaseDuration = TimeSpan.FromSeconds(30);
-
     private static readonly TimeSpan InputFetchTimeout = TimeSpan.FromMinutes(15);
 
     public string WorkRoot { get; } = Path.Combine(options.FullDataDir, "work");
@@ -202,21 +200,26 @@ public sealed class JobProcessor(
     {
         try
         {
+            // Three beats per lease: one lost beat (a database hiccup) does not cost the lease.
+            var leaseDuration = options.LeaseDuration;
             while (!ct.IsCancellationRequested)
             {
-                await Task.Delay(LeaseDuration / 3, time, ct);
-                if (!await store.HeartbeatAsync(lease, LeaseDuration, ct))
+                await Task.Delay(leaseDuration / 3, time, ct);
+                try
                 {
-                    return;
+                    if (!await store.HeartbeatAsync(lease, leaseDuration, ct))
+                    {
+                        return;
+                    }
+                }
+                catch (Exception e) when (e is not OperationCanceledException)
+                {
+                    logger.LogWarning(e, "Heartbeat for job {CommandId} failed; trying again", lease.Command.Id);
                 }
             }
         }
         catch (OperationCanceledException)
         {
-        }
-        catch (Exception e)
-        {
-            logger.LogWarning(e, "Heartbeat for job {CommandId} failed", lease.Command.Id);
         }
     }
 

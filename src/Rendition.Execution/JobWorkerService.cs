@@ -19,8 +19,9 @@ public sealed class JobWorkerService(
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        // The embedded store has one process: anything PROCESSING now was cut off by a stop or crash.
-        var requeued = await store.RequeueAbandonedAsync(all: true, stoppingToken);
+        // The embedded store has one process: anything PROCESSING now was cut off by a stop or crash. A shared store's
+        // PROCESSING jobs may belong to live workers on other nodes: only expired leases are taken back, now and periodically.
+        var requeued = await store.RequeueAbandonedAsync(all: !options.SharedJobStore, stoppingToken);
         if (requeued > 0)
         {
             logger.LogInformation("Queued {Count} interrupted job(s) again", requeued);
@@ -31,7 +32,42 @@ public sealed class JobWorkerService(
         {
             logger.LogWarning("RENDITION_SANDBOX=off: tenants' ffmpeg commands run WITHOUT the OS sandbox. Only the command policy guards this host; do not serve untrusted users like this.");
         }
-        await Task.WhenAll(Enumerable.Range(0, workers).Select(_ => Task.Run(() => LoopAsync(stoppingToken), stoppingToken)));
+        var loops = Enumerable.Range(0, workers).Select(_ => Task.Run(() => LoopAsync(stoppingToken), stoppingToken)).ToList();
+        if (options.SharedJobStore)
+        {
+            loops.Add(Task.Run(() => RequeueExpiredLoopAsync(stoppingToken), stoppingToken));
+        }
+        await Task.WhenAll(loops);
+    }
+
+    /// <summary>How often a shared store is swept for expired leases: a few seconds, and well within one lease.</summary>
+    public static TimeSpan RequeueInterval(TimeSpan leaseDuration) => TimeSpan.FromTicks(Math.Min(TimeSpan.FromSeconds(5).Ticks, leaseDuration.Ticks / 2));
+
+    /// <summary>A worker that died (SIGKILL, machine loss) stops heartbeating; once its lease expires, its job runs again elsewhere.</summary>
+    private async Task RequeueExpiredLoopAsync(CancellationToken ct)
+    {
+        var interval = RequeueInterval(options.LeaseDuration);
+        while (!ct.IsCancellationRequested)
+        {
+            try
+            {
+                await Task.Delay(interval, ct);
+                var count = await store.RequeueAbandonedAsync(all: false, ct);
+                if (count > 0)
+                {
+                    logger.LogWarning("Queued {Count} job(s) again whose worker stopped renewing its lease", count);
+                    signal.Notify();
+                }
+            }
+            catch (OperationCanceledException) when (ct.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception e)
+            {
+                logger.LogError(e, "Requeueing expired leases failed");
+            }
+        }
     }
 
     private async Task LoopAsync(CancellationToken ct)
@@ -40,7 +76,7 @@ public sealed class JobWorkerService(
         {
             try
             {
-                var lease = await store.TryClaimAsync(JobProcessor.LeaseDuration, options.MaxConcurrentJobsPerAccount, ct);
+                var lease = await store.TryClaimAsync(options.LeaseDuration, options.MaxConcurrentJobsPerAccount, ct);
                 if (lease is null)
                 {
                     await signal.WaitAsync(IdleWait, ct);

@@ -1,19 +1,18 @@
 using Rendition.Core;
 using Rendition.Core.Security;
 using Rendition.Core.Storage;
-using Rendition.Data.Sqlite;
 
 namespace Rendition.Server;
 
 /// <summary>Start-up work that must finish before requests are served: migrations and the first API key.</summary>
-public sealed class Bootstrapper(SqliteDatabase db, IAccountStore accounts, RenditionOptions options, ILogger<Bootstrapper> logger)
+public sealed class Bootstrapper(IStoreMigrator migrator, IAccountStore accounts, RenditionOptions options, ILogger<Bootstrapper> logger)
 {
     public const string DefaultAccountName = "default";
 
     public async Task PrepareAsync(bool printFirstKey, CancellationToken ct)
     {
         Directory.CreateDirectory(options.FullDataDir);
-        await db.MigrateAsync(ct);
+        await migrator.MigrateAsync(ct);
 
         if (options.BootstrapApiKey is { } key)
         {

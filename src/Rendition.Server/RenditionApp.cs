@@ -8,6 +8,7 @@ using Rendition.Core.Storage;
 using Rendition.Core.Presets;
 using Rendition.Core.Views;
 using Rendition.Core.Webhooks;
+using Rendition.Data.Postgres;
 using Rendition.Data.Sqlite;
 using Rendition.Execution;
 using Rendition.Server.Auth;
@@ -15,7 +16,7 @@ using Rendition.Server.Endpoints;
 
 namespace Rendition.Server;
 
-/// <summary>Composes the service: the embedded default (SQLite, local blobs, in-process workers).</summary>
+/// <summary>Composes the service: the embedded default (SQLite, local blobs, in-process workers), or PostgreSQL when configured.</summary>
 public static class RenditionApp
 {
     /// <summary>Registers stores, execution and API services for the given settings.</summary>
@@ -23,19 +24,19 @@ public static class RenditionApp
     {
         services.AddSingleton(options);
         services.AddSingleton(TimeProvider.System);
-        services.AddSingleton(new SqliteDatabase(Path.Combine(options.FullDataDir, "rendition.db")));
-        services.AddSingleton<SqliteStore>();
-        services.AddSingleton<IAccountStore>(sp => sp.GetRequiredService<SqliteStore>());
-        services.AddSingleton<ICommandStore>(sp => sp.GetRequiredService<SqliteStore>());
-        services.AddSingleton<IFileStore>(sp => sp.GetRequiredService<SqliteStore>());
-        services.AddSingleton<IWebhookStore, SqliteWebhookStore>();
-        services.AddSingleton<IPresetStore, SqlitePresetStore>();
+        if (options.PostgresConnectionString is { } postgres)
+        {
+            AddPostgresStores(services, postgres);
+        }
+        else
+        {
+            AddSqliteStores(services, options);
+        }
         services.AddSingleton<WebhookDispatcher>();
         services.AddSingleton(sp => new UrlSigner(UrlSigner.LoadOrCreateKey(Path.Combine(options.FullDataDir, "signing.key"))));
         services.AddSingleton(sp => new LocalBlobStore(Path.Combine(options.FullDataDir, "blobs"), options.PublicUrl,
             sp.GetRequiredService<UrlSigner>(), sp.GetRequiredService<TimeProvider>()));
         services.AddSingleton<IBlobStore>(sp => sp.GetRequiredService<LocalBlobStore>());
-        services.AddSingleton<IJobSignal, InProcessJobSignal>();
         services.AddSingleton<CommandValidator>();
         services.AddSingleton<CommandService>();
         services.AddSingleton<WireViews>();
@@ -60,6 +61,35 @@ public static class RenditionApp
         // Webhooks pass the same SSRF guard as inputs, and never follow redirects to somewhere else.
         services.AddHttpClient(WebhookDispatcher.HttpClientName, c => c.Timeout = TimeSpan.FromSeconds(20))
             .ConfigurePrimaryHttpMessageHandler(() => InputFetcher.CreateHandler(options.AllowPrivateUrls, followRedirects: false));
+    }
+
+    /// <summary>The embedded default: one SQLite file in the data directory, owned by this process, and an in-process wake-up.</summary>
+    private static void AddSqliteStores(IServiceCollection services, RenditionOptions options)
+    {
+        services.AddSingleton(new SqliteDatabase(Path.Combine(options.FullDataDir, "rendition.db")));
+        services.AddSingleton<IStoreMigrator>(sp => sp.GetRequiredService<SqliteDatabase>());
+        services.AddSingleton<SqliteStore>();
+        services.AddSingleton<IAccountStore>(sp => sp.GetRequiredService<SqliteStore>());
+        services.AddSingleton<ICommandStore>(sp => sp.GetRequiredService<SqliteStore>());
+        services.AddSingleton<IFileStore>(sp => sp.GetRequiredService<SqliteStore>());
+        services.AddSingleton<IWebhookStore, SqliteWebhookStore>();
+        services.AddSingleton<IPresetStore, SqlitePresetStore>();
+        services.AddSingleton<IJobSignal, InProcessJobSignal>();
+    }
+
+    /// <summary>Scale-out: PostgreSQL shared by every API and worker process; LISTEN/NOTIFY wakes workers on any node.</summary>
+    private static void AddPostgresStores(IServiceCollection services, string connectionString)
+    {
+        services.AddSingleton(_ => new PostgresDatabase(connectionString));
+        services.AddSingleton<IStoreMigrator>(sp => sp.GetRequiredService<PostgresDatabase>());
+        services.AddSingleton<PostgresStore>();
+        services.AddSingleton<IAccountStore>(sp => sp.GetRequiredService<PostgresStore>());
+        services.AddSingleton<ICommandStore>(sp => sp.GetRequiredService<PostgresStore>());
+        services.AddSingleton<IFileStore>(sp => sp.GetRequiredService<PostgresStore>());
+        services.AddSingleton<IWebhookStore, PostgresWebhookStore>();
+        services.AddSingleton<IPresetStore, PostgresPresetStore>();
+        services.AddSingleton<PostgresJobSignal>();
+        services.AddSingleton<IJobSignal>(sp => sp.GetRequiredService<PostgresJobSignal>());
     }
 
     /// <summary>The OS sandbox is required: without it the server refuses to start unless the operator turned it off by name.</summary>

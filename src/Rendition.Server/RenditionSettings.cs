@@ -50,6 +50,20 @@ public static class RenditionSettings
             o.WebhookRetrySchedule = delays.Count is > 0 and <= 50 ? delays : throw new SettingsException("RENDITION_WEBHOOK_RETRY_SCHEDULE must list 1 to 50 delays.");
         }
         o.MaxOutputFiles = Int(config, "RENDITION_MAX_OUTPUT_FILES", o.MaxOutputFiles, 1, 1_000_000);
+        o.LeaseSeconds = Int(config, "RENDITION_LEASE_SECONDS", o.LeaseSeconds, 5, 3600);
+        if (config["RENDITION_POSTGRES"] is { Length: > 0 } postgres)
+        {
+            try
+            {
+                _ = new Npgsql.NpgsqlConnectionStringBuilder(postgres);
+            }
+            catch (ArgumentException e)
+            {
+                // The message names the bad keyword only: the string itself may carry a password.
+                throw new SettingsException($"RENDITION_POSTGRES is not a valid Npgsql connection string: {e.Message}");
+            }
+            o.PostgresConnectionString = postgres;
+        }
         o.Sandbox = (config["RENDITION_SANDBOX"] ?? "bwrap").Trim().ToLowerInvariant() switch
         {
             "bwrap" or "bubblewrap" or "on" or "" => "bwrap",

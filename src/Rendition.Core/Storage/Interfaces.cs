@@ -114,3 +114,9 @@ public interface IJobSignal
     /// <summary>Waits for a notification or the timeout; true when notified.</summary>
     Task<bool> WaitAsync(TimeSpan timeout, CancellationToken ct);
 }
+
+/// <summary>Brings the configured job store's schema up to date; safe to call from several processes at once.</summary>
+public interface IStoreMigrator
+{
+    Task MigrateAsync(CancellationToken ct);
+}
