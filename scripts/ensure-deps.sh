@@ -18,6 +18,8 @@ if [ "$target" = test ]; then
   command -v php >/dev/null 2>&1 && php -r 'exit(function_exists("curl_init") ? 0 : 1);' >/dev/null 2>&1 || need+=(php-cli php-curl)
   command -v node >/dev/null 2>&1 || need+=(nodejs)
   command -v tsc >/dev/null 2>&1 || need+=(node-typescript)
+  # The store suite runs against a private PostgreSQL cluster that scripts/test-postgres.sh starts from these binaries.
+  ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need+=(postgresql)
 fi
 if [ "$target" = bench ]; then
   command -v wrk >/dev/null 2>&1 || need+=(wrk)

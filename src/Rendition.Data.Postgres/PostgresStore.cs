@@ -460,10 +460,11 @@ public sealed class PostgresStore(PostgresDatabase db, TimeProvider time) : IAcc
     public Task<IReadOnlyList<FileRecord>> ExpireFilesAsync(long createdBefore, int limit, CancellationToken ct) =>
         // SKIP LOCKED: retention sweeps on several nodes take disjoint batches instead of queueing behind one another.
         QueryFilesAsync($"""
-            UPDATE files SET is_deleted = true
-            WHERE id IN (SELECT id FROM files WHERE NOT is_deleted AND created_at < @before AND status <> 'PROCESSING'
-                         ORDER BY created_at LIMIT @limit FOR UPDATE SKIP LOCKED)
-            RETURNING {FileColumns}
+            WITH expired AS MATERIALIZED (
+                SELECT id FROM files WHERE NOT is_deleted AND created_at < @before AND status <> 'PROCESSING'
+                ORDER BY created_at LIMIT @limit FOR UPDATE SKIP LOCKED)
+            UPDATE files f SET is_deleted = true FROM expired WHERE f.id = expired.id
+            RETURNING {string.Join(", ", FileColumns.Split(", ").Select(col => "f." + col))}
             """, ct, Sql.Long("before", createdBefore), Sql.Int("limit", limit));
 
     private async Task<FileRecord?> QueryFileAsync(string sql, CancellationToken ct, params NpgsqlParameter[] parameters)

@@ -69,13 +69,14 @@ public sealed class PostgresWebhookStore(PostgresDatabase db, TimeProvider time)
         var now = Now;
         await using var c = await db.OpenAsync(ct);
         // Pushing next_attempt_at forward is the claim. SKIP LOCKED lets dispatchers on other nodes take other rows at the same
-        // moment; a row they claimed and committed meanwhile fails the re-checked `next_attempt_at <= @now` and is left alone.
+        // moment, and a locked row is re-checked, so one claimed and committed meanwhile is left alone. The CTE is materialized:
+        // as an IN subquery the planner may evaluate the LIMIT more than once and claim more rows than asked for.
         await using var cmd = PostgresStore.Command(c, null, $"""
-            UPDATE webhook_deliveries SET next_attempt_at = @until
-            WHERE id IN (SELECT id FROM webhook_deliveries WHERE status = 'PENDING' AND next_attempt_at <= @now
-                         ORDER BY next_attempt_at LIMIT @limit FOR UPDATE SKIP LOCKED)
-              AND status = 'PENDING' AND next_attempt_at <= @now
-            RETURNING {DeliveryColumns}
+            WITH due AS MATERIALIZED (
+                SELECT id FROM webhook_deliveries WHERE status = 'PENDING' AND next_attempt_at <= @now
+                ORDER BY next_attempt_at LIMIT @limit FOR UPDATE SKIP LOCKED)
+            UPDATE webhook_deliveries w SET next_attempt_at = @until FROM due WHERE w.id = due.id
+            RETURNING {string.Join(", ", DeliveryColumns.Split(", ").Select(col => "w." + col))}
             """,
             Sql.Long("until", now + (long)hold.TotalMilliseconds), Sql.Long("now", now), Sql.Int("limit", limit));
         var due = new List<WebhookDelivery>();
