@@ -135,6 +135,22 @@ public sealed class PostgresDatabase : IStoreMigrator, IAsyncDisposable, IDispos
         );
         ALTER TABLE commands ADD COLUMN preset_id text;
         """,
+        """
+        ALTER TABLE commands ADD COLUMN progress_json text;
+        ALTER TABLE commands ADD COLUMN cancel_requested boolean NOT NULL DEFAULT false;
+        CREATE TABLE command_logs (
+            command_id uuid PRIMARY KEY REFERENCES commands(id),
+            log text NOT NULL
+        );
+        CREATE TABLE idempotency_keys (
+            account_id uuid NOT NULL REFERENCES accounts(id),
+            key text NOT NULL,
+            request_hash text NOT NULL,
+            response_json text NOT NULL,
+            created_at bigint NOT NULL,
+            PRIMARY KEY (account_id, key)
+        );
+        """,
     ];
 
     public PostgresDatabase(string connectionString)

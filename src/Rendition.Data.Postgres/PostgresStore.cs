@@ -1,5 +1,6 @@
 using System.Data.Common;
 using Npgsql;
+using Rendition.Core;
 using Rendition.Core.Contracts;
 using Rendition.Core.Storage;
 
@@ -10,7 +11,7 @@ public sealed class PostgresStore(PostgresDatabase db, TimeProvider time) : IAcc
 {
     private const string CommandColumns =
         "id, account_id, status, command_type, flavor, request_json, metadata_json, webhook_url, max_seconds, vcpu_count, " +
-        "created_at, started_at, completed_at, ffmpeg_seconds, error_status, error_message, attempts, preset_id";
+        "created_at, started_at, completed_at, ffmpeg_seconds, error_status, error_message, attempts, preset_id, progress_json, cancel_requested";
 
     private const string FileColumns =
         "id, account_id, command_id, alias, filename, status, store_type, storage_key, size_bytes, media_json, is_deleted, " +
@@ -143,16 +144,39 @@ public sealed class PostgresStore(PostgresDatabase db, TimeProvider time) : IAcc
         return Convert.ToInt32(await cmd.ExecuteScalarAsync(ct), System.Globalization.CultureInfo.InvariantCulture);
     }
 
-    public async Task InsertAsync(IReadOnlyList<CommandRecord> commands, CancellationToken ct)
+    public async Task<bool> InsertAsync(IReadOnlyList<CommandRecord> commands, Guid accountId, IdempotencyRecord? idempotency, CancellationToken ct)
     {
         await using var c = await db.OpenAsync(ct);
         await using var tx = await c.BeginTransactionAsync(ct);
+        if (idempotency is not null)
+        {
+            // Expired keys (older than a day) may be used again. A concurrent insert of the same key waits on the primary key
+            // and then does nothing, so exactly one of two simultaneous submissions is stored.
+            await using (var cmd = Command(c, tx, "DELETE FROM idempotency_keys WHERE account_id = @account AND key = @key AND created_at < @expired",
+                Sql.Uuid("account", accountId), Sql.Text("key", idempotency.Key), Sql.Long("expired", idempotency.CreatedAt - (24 * 3600 * 1000))))
+            {
+                await cmd.ExecuteNonQueryAsync(ct);
+            }
+            await using (var cmd = Command(c, tx, """
+                INSERT INTO idempotency_keys (account_id, key, request_hash, response_json, created_at) VALUES (@account, @key, @hash, @response, @now)
+                ON CONFLICT (account_id, key) DO NOTHING
+                """,
+                Sql.Uuid("account", accountId), Sql.Text("key", idempotency.Key), Sql.Text("hash", idempotency.RequestHash),
+                Sql.Text("response", idempotency.ResponseJson), Sql.Long("now", idempotency.CreatedAt)))
+            {
+                if (await cmd.ExecuteNonQueryAsync(ct) != 1)
+                {
+                    await tx.RollbackAsync(ct);
+                    return false;
+                }
+            }
+        }
         foreach (var command in commands)
         {
             await using var cmd = Command(c, tx, $"""
                 INSERT INTO commands ({CommandColumns})
                 VALUES (@id, @account, @status, @type, @flavor, @request, @metadata, @webhook, @max, @vcpu,
-                        @created, NULL, NULL, NULL, NULL, NULL, 0, @preset)
+                        @created, NULL, NULL, NULL, NULL, NULL, 0, @preset, NULL, false)
                 """,
                 Sql.Uuid("id", command.Id), Sql.Uuid("account", command.AccountId), Sql.Text("status", command.Status),
                 Sql.Text("type", command.CommandType), Sql.Int("flavor", command.Flavor), Sql.Text("request", command.RequestJson),
@@ -163,6 +187,84 @@ public sealed class PostgresStore(PostgresDatabase db, TimeProvider time) : IAcc
         // Delivered on commit to every listening node, so workers on other machines wake at once.
         await NotifyJobsAsync(c, tx, commands.Count, ct);
         await tx.CommitAsync(ct);
+        return true;
+    }
+
+    public async Task<IdempotencyRecord?> FindIdempotencyAsync(Guid accountId, string key, long since, CancellationToken ct)
+    {
+        await using var c = await db.OpenAsync(ct);
+        await using var cmd = Command(c, null, """
+            SELECT key, request_hash, response_json, created_at FROM idempotency_keys WHERE account_id = @account AND key = @key AND created_at >= @since
+            """, Sql.Uuid("account", accountId), Sql.Text("key", key), Sql.Long("since", since));
+        await using var r = await cmd.ExecuteReaderAsync(ct);
+        return await r.ReadAsync(ct) ? new IdempotencyRecord(r.GetString(0), r.GetString(1), r.GetString(2), r.GetInt64(3)) : null;
+    }
+
+    public async Task SaveProgressAsync(Guid commandId, string progressJson, CancellationToken ct)
+    {
+        await using var c = await db.OpenAsync(ct);
+        await using var cmd = Command(c, null, "UPDATE commands SET progress_json = @p WHERE id = @id AND status = @processing",
+            Sql.Text("p", progressJson), Sql.Uuid("id", commandId), Sql.Text("processing", CommandStatus.Processing));
+        await cmd.ExecuteNonQueryAsync(ct);
+    }
+
+    public async Task<CancelOutcome> RequestCancelAsync(Guid accountId, Guid commandId, CancellationToken ct)
+    {
+        await using var c = await db.OpenAsync(ct);
+        // Queued: cancelled here and now (the outbox row goes with it); running: flagged for its worker, on whichever node it runs.
+        // A worker claiming it at the same moment locks the row first or waits: the status re-check decides which of the two wins.
+        await using var tx = await c.BeginTransactionAsync(ct);
+        await using (var cmd = Command(c, tx, """
+            UPDATE commands SET status = @failed, error_status = @cancelled, error_message = @message, completed_at = @now
+            WHERE id = @id AND account_id = @account AND status = @queued
+            """,
+            Sql.Text("failed", CommandStatus.Failed), Sql.Text("cancelled", ErrorCodes.Cancelled), Sql.Text("message", "Cancelled by the client before it started."),
+            Sql.Long("now", Now), Sql.Uuid("id", commandId), Sql.Uuid("account", accountId), Sql.Text("queued", CommandStatus.Queued)))
+        {
+            if (await cmd.ExecuteNonQueryAsync(ct) == 1)
+            {
+                await PostgresWebhookStore.EnqueueInTransactionAsync(c, tx, commandId, Now, ct);
+                await tx.CommitAsync(ct);
+                return CancelOutcome.CancelledWhileQueued;
+            }
+        }
+        await using (var cmd = Command(c, tx, "UPDATE commands SET cancel_requested = true WHERE id = @id AND account_id = @account AND status = @processing",
+            Sql.Uuid("id", commandId), Sql.Uuid("account", accountId), Sql.Text("processing", CommandStatus.Processing)))
+        {
+            if (await cmd.ExecuteNonQueryAsync(ct) == 1)
+            {
+                await tx.CommitAsync(ct);
+                return CancelOutcome.StopRequested;
+            }
+        }
+        await using (var cmd = Command(c, tx, "SELECT 1 FROM commands WHERE id = @id AND account_id = @account", Sql.Uuid("id", commandId), Sql.Uuid("account", accountId)))
+        {
+            return await cmd.ExecuteScalarAsync(ct) is null ? CancelOutcome.NotFound : CancelOutcome.AlreadyFinished;
+        }
+    }
+
+    public async Task<bool> IsCancelRequestedAsync(Guid commandId, CancellationToken ct)
+    {
+        await using var c = await db.OpenAsync(ct);
+        await using var cmd = Command(c, null, "SELECT cancel_requested FROM commands WHERE id = @id", Sql.Uuid("id", commandId));
+        return await cmd.ExecuteScalarAsync(ct) is true;
+    }
+
+    public async Task SaveLogAsync(Guid commandId, string log, CancellationToken ct)
+    {
+        await using var c = await db.OpenAsync(ct);
+        await using var cmd = Command(c, null, "INSERT INTO command_logs (command_id, log) VALUES (@id, @log) ON CONFLICT (command_id) DO UPDATE SET log = excluded.log",
+            Sql.Uuid("id", commandId), Sql.Text("log", log));
+        await cmd.ExecuteNonQueryAsync(ct);
+    }
+
+    public async Task<(bool Found, string? Log)> GetLogAsync(Guid accountId, Guid commandId, CancellationToken ct)
+    {
+        await using var c = await db.OpenAsync(ct);
+        await using var cmd = Command(c, null, "SELECT l.log, c.id FROM commands c LEFT JOIN command_logs l ON l.command_id = c.id WHERE c.id = @id AND c.account_id = @account",
+            Sql.Uuid("id", commandId), Sql.Uuid("account", accountId));
+        await using var r = await cmd.ExecuteReaderAsync(ct);
+        return await r.ReadAsync(ct) ? (true, r.IsDBNull(0) ? null : r.GetString(0)) : (false, null);
     }
 
     /// <summary>Queues a NOTIFY in the transaction; the payload is how many jobs may have become runnable.</summary>
@@ -521,6 +623,8 @@ public sealed class PostgresStore(PostgresDatabase db, TimeProvider time) : IAcc
         ErrorMessage = r.IsDBNull(15) ? null : r.GetString(15),
         Attempts = r.GetInt32(16),
         PresetId = r.IsDBNull(17) ? null : r.GetString(17),
+        ProgressJson = r.IsDBNull(18) ? null : r.GetString(18),
+        CancelRequested = r.GetBoolean(19),
     };
 
     private static FileRecord ReadFile(DbDataReader r) => new()

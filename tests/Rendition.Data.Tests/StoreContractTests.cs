@@ -291,6 +291,74 @@ public abstract class StoreContractTests : IAsyncLifetime
         Assert.Equal((CommandStatus.Failed, "TIMEOUT", "too slow", 3.25), (failed.Status, failed.ErrorStatus, failed.ErrorMessage, failed.FfmpegSeconds));
     }
 
+    [Fact]
+    public async Task IdempotencyKey_StoresTheFirstSubmissionOnly()
+    {
+        var account = await NewAccountAsync();
+        var record = new IdempotencyRecord("key-1", "hash-a", """{"command_id":"x"}""", Clock.NowMs);
+        var first = NewCommand(account);
+        var retry = NewCommand(account);
+        Assert.True(await _backend.Commands.InsertAsync([first], account, record, Ct));
+        Assert.False(await _backend.Commands.InsertAsync([retry], account, record with { ResponseJson = "{}" }, Ct));
+        Assert.Null(await _backend.Commands.GetAsync(account, retry.Id, Ct));
+
+        Assert.Equal(record, await _backend.Commands.FindIdempotencyAsync(account, "key-1", Clock.NowMs - 1000, Ct));
+        Assert.Null(await _backend.Commands.FindIdempotencyAsync(account, "key-1", Clock.NowMs + 1, Ct)); // older than asked for
+        Assert.Null(await _backend.Commands.FindIdempotencyAsync(await NewAccountAsync(), "key-1", 0, Ct));
+
+        // A day later the key may be used again.
+        var later = record with { CreatedAt = record.CreatedAt + (25 * 3600 * 1000), ResponseJson = "{\"command_id\":\"y\"}" };
+        Assert.True(await _backend.Commands.InsertAsync([retry], account, later, Ct));
+        Assert.Equal(later, await _backend.Commands.FindIdempotencyAsync(account, "key-1", 0, Ct));
+    }
+
+    [Fact]
+    public async Task Cancel_FailsAQueuedCommandAtOnce_AndFlagsARunningOne()
+    {
+        var account = await NewAccountAsync();
+        await _backend.Webhooks.UpsertConfigAsync(account, "https://a.example/hook", "whsec_x", false, Ct);
+        var running = NewCommand(account, createdAt: 1);
+        var queued = NewCommand(account, createdAt: 2);
+        await _backend.Commands.InsertAsync([running, queued], Ct);
+        var lease = (await _backend.Commands.TryClaimAsync(Lease, 1, Ct))!;
+
+        Assert.Equal(CancelOutcome.CancelledWhileQueued, await _backend.Commands.RequestCancelAsync(account, queued.Id, Ct));
+        var cancelled = (await _backend.Commands.GetAsync(account, queued.Id, Ct))!.Value.Command;
+        Assert.Equal((CommandStatus.Failed, "CANCELLED"), (cancelled.Status, cancelled.ErrorStatus));
+        Assert.Single(await _backend.Webhooks.ListDeliveriesAsync(account, queued.Id, Ct));
+
+        Assert.False(await _backend.Commands.IsCancelRequestedAsync(running.Id, Ct));
+        Assert.Equal(CancelOutcome.NotFound, await _backend.Commands.RequestCancelAsync(await NewAccountAsync(), running.Id, Ct));
+        Assert.Equal(CancelOutcome.StopRequested, await _backend.Commands.RequestCancelAsync(account, running.Id, Ct));
+        Assert.True(await _backend.Commands.IsCancelRequestedAsync(running.Id, Ct));
+        Assert.True((await _backend.Commands.GetAsync(account, running.Id, Ct))!.Value.Command.CancelRequested);
+
+        await _backend.Commands.FailAsync(lease, "CANCELLED", "stopped", 1, Ct);
+        Assert.Equal(CancelOutcome.AlreadyFinished, await _backend.Commands.RequestCancelAsync(account, running.Id, Ct));
+        Assert.Equal(CancelOutcome.NotFound, await _backend.Commands.RequestCancelAsync(account, Guid.NewGuid(), Ct));
+    }
+
+    [Fact]
+    public async Task ProgressIsSavedOnlyWhileRunning_AndLogsAreTheAccountsOwn()
+    {
+        var account = await NewAccountAsync();
+        var command = NewCommand(account);
+        await _backend.Commands.InsertAsync([command], Ct);
+        await _backend.Commands.SaveProgressAsync(command.Id, """{"percent":1}""", Ct);
+        Assert.Null((await _backend.Commands.GetAsync(account, command.Id, Ct))!.Value.Command.ProgressJson);
+
+        var lease = (await _backend.Commands.TryClaimAsync(Lease, 10, Ct))!;
+        await _backend.Commands.SaveProgressAsync(command.Id, """{"percent":50}""", Ct);
+        Assert.Equal("""{"percent":50}""", (await _backend.Commands.GetAsync(account, command.Id, Ct))!.Value.Command.ProgressJson);
+
+        Assert.Equal((true, (string?)null), await _backend.Commands.GetLogAsync(account, command.Id, Ct));
+        await _backend.Commands.SaveLogAsync(command.Id, "first", Ct);
+        await _backend.Commands.SaveLogAsync(command.Id, "frame=10\nerror: x", Ct);
+        await _backend.Commands.CompleteAsync(lease, 1, [], Ct);
+        Assert.Equal((true, (string?)"frame=10\nerror: x"), await _backend.Commands.GetLogAsync(account, command.Id, Ct));
+        Assert.Equal((false, (string?)null), await _backend.Commands.GetLogAsync(await NewAccountAsync(), command.Id, Ct));
+    }
+
     // ---- files ----
 
     [Fact]

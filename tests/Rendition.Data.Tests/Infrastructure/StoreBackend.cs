@@ -153,3 +153,11 @@ public sealed class PostgresBackend : StoreBackend
         await cmd.ExecuteNonQueryAsync();
     }
 }
+
+/// <summary>Shorthands for the tests.</summary>
+public static class StoreTestExtensions
+{
+    /// <summary>Inserts without an idempotency key (the account is the first command's).</summary>
+    public static Task<bool> InsertAsync(this ICommandStore store, IReadOnlyList<CommandRecord> commands, CancellationToken ct) =>
+        store.InsertAsync(commands, commands[0].AccountId, null, ct);
+}
