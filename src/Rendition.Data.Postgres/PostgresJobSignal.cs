@@ -22,6 +22,7 @@ public sealed class PostgresJobSignal(PostgresDatabase db, ILogger<PostgresJobSi
     private readonly ILogger _logger = logger ?? NullLogger<PostgresJobSignal>.Instance;
     private Task? _listener;
     private int _started;
+    private int _disposed;
     private volatile bool _listening;
 
     /// <summary>True while the LISTEN connection is up (notifications from other nodes arrive).</summary>
@@ -118,6 +119,11 @@ public sealed class PostgresJobSignal(PostgresDatabase db, ILogger<PostgresJobSi
 
     public async ValueTask DisposeAsync()
     {
+        // Once only: the container disposes it under each name it is registered by.
+        if (Interlocked.Exchange(ref _disposed, 1) == 1)
+        {
+            return;
+        }
         await _stop.CancelAsync();
         if (_listener is not null)
         {

@@ -1,0 +1,25 @@
+using Npgsql;
+
+namespace Rendition.Server.Tests.Infrastructure;
+
+/// <summary>Fresh databases on the PostgreSQL cluster `make test` starts (RENDITION_TEST_POSTGRES); without it these tests fail, never skip.</summary>
+public static class TestPostgres
+{
+    public static string AdminConnectionString =>
+        Environment.GetEnvironmentVariable("RENDITION_TEST_POSTGRES") is { Length: > 0 } cs
+            ? cs
+            : throw new InvalidOperationException("RENDITION_TEST_POSTGRES is not set: run the tests with `make test`, which starts a private PostgreSQL cluster.");
+
+    /// <summary>Creates an empty database and returns its connection string.</summary>
+    public static async Task<string> CreateDatabaseAsync()
+    {
+        var name = $"rendition_server_{Guid.NewGuid():N}";
+        await using (var admin = new NpgsqlConnection(AdminConnectionString))
+        {
+            await admin.OpenAsync();
+            await using var cmd = new NpgsqlCommand($"CREATE DATABASE {name}", admin);
+            await cmd.ExecuteNonQueryAsync();
+        }
+        return new NpgsqlConnectionStringBuilder(AdminConnectionString) { Database = name }.ConnectionString;
+    }
+}
