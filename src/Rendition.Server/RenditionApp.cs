@@ -38,6 +38,7 @@ public static class RenditionApp
         services.AddSingleton(sp => new LocalBlobStore(Path.Combine(options.FullDataDir, "blobs"), options.PublicUrl,
             sp.GetRequiredService<UrlSigner>(), sp.GetRequiredService<TimeProvider>()));
         services.AddSingleton<IBlobStore>(sp => sp.GetRequiredService<LocalBlobStore>());
+        services.AddSingleton<PrefixUrls>();
         services.AddSingleton<CommandValidator>();
         services.AddSingleton<CommandService>();
         services.AddSingleton<WireViews>();
