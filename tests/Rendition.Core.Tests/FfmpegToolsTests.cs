@@ -4,7 +4,8 @@ namespace Rendition.Core.Tests;
 
 public class FfmpegToolsTests
 {
-    private static readonly string[] Prefix = ["-hide_banner", "-nostdin", "-nostats", "-loglevel", "error", "-y"];
+    // Levels on every stderr line (the error tail is picked out of the full log) and machine-readable progress on stdout.
+    private static readonly string[] Prefix = ["-hide_banner", "-nostdin", "-nostats", "-loglevel", "level+info", "-progress", "pipe:1", "-y"];
 
     [Fact]
     public void BuildArguments_StartsWithQuietNonInteractiveOverwriteFlags()

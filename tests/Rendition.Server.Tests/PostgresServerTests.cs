@@ -63,8 +63,14 @@ public sealed class PostgresServerTests
         var deadWorker = new PostgresStore(db, TimeProvider.System);
         var job = new CommandRecord
         {
-            Id = Guid.NewGuid(), AccountId = account, Status = CommandStatus.Queued, CommandType = template.CommandType, Flavor = template.Flavor,
-            RequestJson = template.RequestJson, MaxSeconds = template.MaxSeconds, VcpuCount = template.VcpuCount,
+            Id = Guid.NewGuid(),
+            AccountId = account,
+            Status = CommandStatus.Queued,
+            CommandType = template.CommandType,
+            Flavor = template.Flavor,
+            RequestJson = template.RequestJson,
+            MaxSeconds = template.MaxSeconds,
+            VcpuCount = template.VcpuCount,
             CreatedAt = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds(),
         };
         await deadWorker.InsertAsync([job], account, null, CancellationToken.None);
