@@ -256,9 +256,31 @@ public sealed class CommandResult
     /// <summary>Set when the command ran from a preset.</summary>
     public string? PresetId { get; set; }
 
+    /// <summary>While <c>PROCESSING</c>, how far ffmpeg has got (a Rendition extension; null elsewhere and on RenderIO).</summary>
+    public CommandProgress? Progress { get; set; }
+
     /// <summary>True when <see cref="Status"/> is <c>SUCCESS</c> or <c>FAILED</c>.</summary>
     [JsonIgnore]
     public bool IsFinal => CommandStatuses.IsFinal(Status);
+}
+
+/// <summary>How far a running command has got.</summary>
+public sealed class CommandProgress
+{
+    /// <summary>0–100, or null when the length of the work is not known.</summary>
+    public double? Percent { get; set; }
+
+    /// <summary>Seconds of output written so far.</summary>
+    public double OutTimeSeconds { get; set; }
+
+    /// <summary>Multiple of real time ffmpeg is running at.</summary>
+    public double? Speed { get; set; }
+
+    /// <summary>The step running (1-based; chains have several).</summary>
+    public int Step { get; set; }
+
+    /// <summary>How many steps there are.</summary>
+    public int Steps { get; set; }
 }
 
 /// <summary>A page of <c>GET /api/v1/commands</c>, newest first.</summary>

@@ -31,6 +31,7 @@ public static class RenditionApp
         services.AddSingleton<IWebhookStore, SqliteWebhookStore>();
         services.AddSingleton<IPresetStore, SqlitePresetStore>();
         services.AddSingleton<WebhookDispatcher>();
+        services.AddSingleton<JobRuntime>();
         services.AddSingleton(sp => new UrlSigner(UrlSigner.LoadOrCreateKey(Path.Combine(options.FullDataDir, "signing.key"))));
         services.AddSingleton(sp => new LocalBlobStore(Path.Combine(options.FullDataDir, "blobs"), options.PublicUrl,
             sp.GetRequiredService<UrlSigner>(), sp.GetRequiredService<TimeProvider>()));

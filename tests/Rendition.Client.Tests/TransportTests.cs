@@ -33,10 +33,10 @@ public sealed class TransportTests
         Assert.InRange(Stopwatch.GetElapsedTime(started).TotalSeconds, 1.9, 4);
         var polls = stub.Requests.ToList();
         // 250 + 500 + 1000 ms of backoff fit in two seconds: a handful of polls, not a tight loop.
-        Assert.InRange(polls.Count, 4, 6);
+        Assert.InRange(polls.Count, 3, 6);
         var gaps = polls.Zip(polls.Skip(1), (a, b) => (b.At - a.At).TotalMilliseconds).ToList();
-        // The last gap is cut short by the deadline; the ones before it must each grow.
-        Assert.True(gaps[1] > gaps[0] * 1.5 && gaps[2] > gaps[1] * 1.5, $"gaps did not grow: {string.Join(", ", gaps)}");
+        // Backoff doubles (250, 500, 1000 ms); the last gap is cut short by the deadline. Loose bounds: timing on a busy machine varies.
+        Assert.True(gaps[0] >= 200 && gaps[2] > gaps[0] * 2, $"gaps did not grow: {string.Join(", ", gaps)}");
         Assert.All(polls, p => Assert.Equal("ffsk_test", p.Headers["x-api-key"]));
     }
 
@@ -49,17 +49,17 @@ public sealed class TransportTests
             var n = Interlocked.Increment(ref calls);
             // Holds the request as a ?wait=-aware server does while nothing changes.
             await Task.Delay(TimeSpan.FromSeconds(int.Parse(context.Request.Query["wait"]!, System.Globalization.CultureInfo.InvariantCulture)));
-            return Poll(n < 3 ? "PROCESSING" : "SUCCESS");
+            return Poll(n < 5 ? "PROCESSING" : "SUCCESS");
         });
 
-        var done = await Client(stub, TimeSpan.FromSeconds(1)).WaitAsync(CommandId, TimeSpan.FromSeconds(20));
+        var done = await Client(stub, TimeSpan.FromSeconds(1)).WaitAsync(CommandId, TimeSpan.FromSeconds(30));
 
         Assert.Equal(CommandStatuses.Success, done.Status);
         var polls = stub.Requests.ToList();
-        Assert.Equal(3, polls.Count);
+        Assert.Equal(5, polls.Count);
         Assert.All(polls, p => Assert.EndsWith("?wait=1", p.PathAndQuery, StringComparison.Ordinal));
-        // No backoff on top of a held request: the next poll follows the previous answer immediately.
-        Assert.All(polls.Zip(polls.Skip(1), (a, b) => (b.At - a.At).TotalMilliseconds), gap => Assert.InRange(gap, 900, 1200));
+        // No backoff on top of a held request: four holds of 1 s take ~4 s; backing off as well would add 250+500+1000+2000 ms.
+        Assert.InRange((polls[^1].At - polls[0].At).TotalSeconds, 3.9, 6);
     }
 
     [Fact]
