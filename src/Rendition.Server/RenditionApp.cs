@@ -37,6 +37,7 @@ public static class RenditionApp
             sp.GetRequiredService<UrlSigner>(), sp.GetRequiredService<TimeProvider>()));
         services.AddSingleton<IBlobStore>(sp => sp.GetRequiredService<LocalBlobStore>());
         services.AddSingleton<IJobSignal, InProcessJobSignal>();
+        services.AddSingleton<PrefixUrls>();
         services.AddSingleton<CommandValidator>();
         services.AddSingleton<CommandService>();
         services.AddSingleton<WireViews>();
