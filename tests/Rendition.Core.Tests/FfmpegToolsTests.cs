@@ -4,7 +4,6 @@ namespace Rendition.Core.Tests;
 
 public class FfmpegToolsTests
 {
-    // Levels on every stderr line (the error tail is picked out of the full log) and machine-readable progress on stdout.
     private static readonly string[] Prefix = ["-hide_banner", "-nostdin", "-nostats", "-loglevel", "level+info", "-progress", "pipe:1", "-y"];
 
     [Fact]
