@@ -16,6 +16,8 @@ public sealed class S3BlobStore : IBlobStore, IDisposable
     /// <summary>The longest a SigV4 presigned URL may live (S3 refuses longer ones).</summary>
     public const int MaxPresignSeconds = 7 * 24 * 3600;
 
+    private const int ClockSkewMarginSeconds = 15 * 60;
+
     // Below this, one PutObject; above, a multipart upload of PartSize parts (S3's minimum part is 5 MiB).
     private const long MultipartThreshold = 16L * 1024 * 1024;
     private const long PartSize = 8L * 1024 * 1024;
@@ -198,7 +200,7 @@ public sealed class S3BlobStore : IBlobStore, IDisposable
             Key = key,
             Verb = HttpVerb.GET,
             Protocol = _protocol,
-            Expires = _time.GetUtcNow().UtcDateTime.Add(validFor),
+            Expires = ExpiryFor(validFor),
         };
         // Headers the object would otherwise lack or get wrong: the type from the name (as the local store serves it)
         // and the user's own file name. Both are signed, so a link cannot be edited to present another.
@@ -208,6 +210,15 @@ public sealed class S3BlobStore : IBlobStore, IDisposable
             ? disposition.ToString()
             : $"{disposition}; filename*=UTF-8''{Uri.EscapeDataString(downloadName)}";
         return _client.GetPreSignedURL(request);
+    }
+
+    // Past 7 days the SDK silently falls back to SigV2 URLs, which S3-compatible servers increasingly refuse. It measures
+    // the lifetime from its own clock corrected by the skew it saw in the server's Date headers, which can run behind
+    // ours; S3 refuses requests skewed by more than 15 minutes, so that much margin keeps every URL SigV4.
+    private DateTime ExpiryFor(TimeSpan validFor)
+    {
+        var seconds = (long)Math.Clamp(validFor.TotalSeconds, 1, MaxPresignSeconds - ClockSkewMarginSeconds);
+        return DateTimeOffset.FromUnixTimeSeconds(_time.GetUtcNow().ToUnixTimeSeconds() + seconds).UtcDateTime;
     }
 
     /// <summary>

@@ -1,5 +1,6 @@
 using Microsoft.AspNetCore.Diagnostics;
 using Rendition.Blobs.Local;
+using Rendition.Blobs.S3;
 using Rendition.Core;
 using Rendition.Core.Commands;
 using Rendition.Core.Contracts;
@@ -15,7 +16,7 @@ using Rendition.Server.Endpoints;
 
 namespace Rendition.Server;
 
-/// <summary>Composes the service: the embedded default (SQLite, local blobs, in-process workers).</summary>
+/// <summary>Composes the service: the embedded default (SQLite, local blobs, in-process workers), or blobs in S3 when configured.</summary>
 public static class RenditionApp
 {
     /// <summary>Registers stores, execution and API services for the given settings.</summary>
@@ -32,9 +33,17 @@ public static class RenditionApp
         services.AddSingleton<IPresetStore, SqlitePresetStore>();
         services.AddSingleton<WebhookDispatcher>();
         services.AddSingleton(sp => new UrlSigner(UrlSigner.LoadOrCreateKey(Path.Combine(options.FullDataDir, "signing.key"))));
-        services.AddSingleton(sp => new LocalBlobStore(Path.Combine(options.FullDataDir, "blobs"), options.PublicUrl,
-            sp.GetRequiredService<UrlSigner>(), sp.GetRequiredService<TimeProvider>()));
-        services.AddSingleton<IBlobStore>(sp => sp.GetRequiredService<LocalBlobStore>());
+        if (options.S3 is { } s3)
+        {
+            services.AddSingleton(sp => new S3BlobStore(s3, sp.GetRequiredService<TimeProvider>()));
+            services.AddSingleton<IBlobStore>(sp => sp.GetRequiredService<S3BlobStore>());
+        }
+        else
+        {
+            services.AddSingleton(sp => new LocalBlobStore(Path.Combine(options.FullDataDir, "blobs"), options.PublicUrl,
+                sp.GetRequiredService<UrlSigner>(), sp.GetRequiredService<TimeProvider>()));
+            services.AddSingleton<IBlobStore>(sp => sp.GetRequiredService<LocalBlobStore>());
+        }
         services.AddSingleton<IJobSignal, InProcessJobSignal>();
         services.AddSingleton<CommandValidator>();
         services.AddSingleton<CommandService>();
@@ -89,6 +98,11 @@ public static class RenditionApp
         }
         var options = RenditionSettings.Load(builder.Configuration);
         AddRendition(builder.Services, options);
+        if (options.S3 is not null)
+        {
+            // First, so the bucket exists before any worker or request stores a file in it.
+            builder.Services.AddHostedService<S3BucketSetup>();
+        }
         builder.Services.AddHostedService<JobWorkerService>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<FileIngestService>());
         builder.Services.AddHostedService(sp => sp.GetRequiredService<FileRetentionService>());
@@ -132,7 +146,11 @@ public static class RenditionApp
         app.MapFiles();
         app.MapWebhooks();
         app.MapPresets();
-        app.MapStorage();
+        if (options.S3 is null)
+        {
+            // With S3, storage URLs are presigned and point at the bucket; the API serves no files itself.
+            app.MapStorage();
+        }
         return app;
     }
 
@@ -157,4 +175,16 @@ public static class RenditionApp
         }
         return 0;
     }
+}
+
+/// <summary>Creates the S3 bucket at start when it is missing, so a fresh deployment needs no manual step.</summary>
+internal sealed class S3BucketSetup(S3BlobStore store, ILogger<S3BucketSetup> logger) : IHostedService
+{
+    public async Task StartAsync(CancellationToken cancellationToken)
+    {
+        await store.EnsureBucketAsync(cancellationToken);
+        logger.LogInformation("Storing files in S3 bucket {Bucket}", store.Bucket);
+    }
+
+    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 }

@@ -111,6 +111,18 @@ public abstract class BlobStoreContract : IAsyncLifetime
     }
 
     [Fact]
+    public async Task DownloadUrl_ForTheDefaultWeek_Downloads()
+    {
+        var (key, source, hash) = await NewBlobAsync(100, "out.mp4");
+        await Store.PutFileAsync(key, source, CancellationToken.None);
+        // Seven days is the default RENDITION_URL_EXPIRY_SECONDS and S3's presign limit: it must still give a working link.
+        var url = Store.GetDownloadUrl(key, TimeSpan.FromDays(7), "out.mp4");
+        using var response = await Http.GetAsync(url);
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal(hash, Convert.ToHexString(SHA256.HashData(await response.Content.ReadAsByteArrayAsync())));
+    }
+
+    [Fact]
     public async Task DownloadUrl_IsRefused_OnceExpired()
     {
         var (key, source, _) = await NewBlobAsync(100, "out.mp4");
