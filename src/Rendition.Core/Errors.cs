@@ -21,6 +21,8 @@ public static class ErrorCodes
     public const string ResourceLimit = "RESOURCE_LIMIT";
     public const string InvalidInputFile = "INVALID_INPUT_FILE";
     public const string ForbiddenOption = "FORBIDDEN_OPTION";
+    public const string Cancelled = "CANCELLED";
+    public const string IdempotencyKeyReused = "IDEMPOTENCY_KEY_REUSED";
 }
 
 /// <summary>One field-level problem in a 422 answer.</summary>

@@ -119,6 +119,22 @@ public sealed class SqliteDatabase
         );
         ALTER TABLE commands ADD COLUMN preset_id TEXT;
         """,
+        """
+        ALTER TABLE commands ADD COLUMN progress_json TEXT;
+        ALTER TABLE commands ADD COLUMN cancel_requested INTEGER NOT NULL DEFAULT 0;
+        CREATE TABLE command_logs (
+            command_id TEXT PRIMARY KEY REFERENCES commands(id),
+            log TEXT NOT NULL
+        );
+        CREATE TABLE idempotency_keys (
+            account_id TEXT NOT NULL REFERENCES accounts(id),
+            key TEXT NOT NULL,
+            request_hash TEXT NOT NULL,
+            response_json TEXT NOT NULL,
+            created_at INTEGER NOT NULL,
+            PRIMARY KEY (account_id, key)
+        );
+        """,
     ];
 
     private readonly string _connectionString;

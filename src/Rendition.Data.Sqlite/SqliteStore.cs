@@ -1,5 +1,6 @@
 using System.Data.Common;
 using Microsoft.Data.Sqlite;
+using Rendition.Core;
 using Rendition.Core.Contracts;
 using Rendition.Core.Storage;
 
@@ -10,7 +11,7 @@ public sealed class SqliteStore(SqliteDatabase db, TimeProvider time) : IAccount
 {
     private const string CommandColumns =
         "id, account_id, status, command_type, flavor, request_json, metadata_json, webhook_url, max_seconds, vcpu_count, " +
-        "created_at, started_at, completed_at, ffmpeg_seconds, error_status, error_message, attempts, preset_id";
+        "created_at, started_at, completed_at, ffmpeg_seconds, error_status, error_message, attempts, preset_id, progress_json, cancel_requested";
 
     private const string FileColumns =
         "id, account_id, command_id, alias, filename, status, store_type, storage_key, size_bytes, media_json, is_deleted, " +
@@ -139,16 +140,32 @@ public sealed class SqliteStore(SqliteDatabase db, TimeProvider time) : IAccount
         return Convert.ToInt32(await cmd.ExecuteScalarAsync(ct), System.Globalization.CultureInfo.InvariantCulture);
     }
 
-    public async Task InsertAsync(IReadOnlyList<CommandRecord> commands, CancellationToken ct)
+    public async Task<bool> InsertAsync(IReadOnlyList<CommandRecord> commands, Guid accountId, IdempotencyRecord? idempotency, CancellationToken ct)
     {
         await using var c = await db.OpenAsync(ct);
         await using var tx = (SqliteTransaction)await c.BeginTransactionAsync(ct);
+        if (idempotency is not null)
+        {
+            // Expired keys (older than a day) may be used again.
+            await using var cmd = Command(c, """
+                DELETE FROM idempotency_keys WHERE account_id = $account AND key = $key AND created_at < $expired;
+                INSERT INTO idempotency_keys (account_id, key, request_hash, response_json, created_at) VALUES ($account, $key, $hash, $response, $now)
+                ON CONFLICT (account_id, key) DO NOTHING;
+                """,
+                ("$account", accountId.ToString()), ("$key", idempotency.Key), ("$hash", idempotency.RequestHash),
+                ("$response", idempotency.ResponseJson), ("$now", idempotency.CreatedAt), ("$expired", idempotency.CreatedAt - (24 * 3600 * 1000)));
+            cmd.Transaction = tx;
+            if (await cmd.ExecuteNonQueryAsync(ct) < 1 || !await InsertedKeyAsync(c, tx, accountId, idempotency, ct))
+            {
+                return false;
+            }
+        }
         foreach (var command in commands)
         {
             await using var cmd = Command(c, $"""
                 INSERT INTO commands ({CommandColumns})
                 VALUES ($id, $account, $status, $type, $flavor, $request, $metadata, $webhook, $max, $vcpu,
-                        $created, NULL, NULL, NULL, NULL, NULL, 0, $preset)
+                        $created, NULL, NULL, NULL, NULL, NULL, 0, $preset, NULL, 0)
                 """,
                 ("$id", command.Id.ToString()), ("$account", command.AccountId.ToString()), ("$status", command.Status),
                 ("$type", command.CommandType), ("$flavor", command.Flavor), ("$request", command.RequestJson),
@@ -158,6 +175,94 @@ public sealed class SqliteStore(SqliteDatabase db, TimeProvider time) : IAccount
             await cmd.ExecuteNonQueryAsync(ct);
         }
         await tx.CommitAsync(ct);
+        return true;
+    }
+
+    private static async Task<bool> InsertedKeyAsync(SqliteConnection c, SqliteTransaction tx, Guid accountId, IdempotencyRecord idempotency, CancellationToken ct)
+    {
+        await using var cmd = Command(c, "SELECT response_json FROM idempotency_keys WHERE account_id = $account AND key = $key",
+            ("$account", accountId.ToString()), ("$key", idempotency.Key));
+        cmd.Transaction = tx;
+        return await cmd.ExecuteScalarAsync(ct) as string == idempotency.ResponseJson;
+    }
+
+    public async Task<IdempotencyRecord?> FindIdempotencyAsync(Guid accountId, string key, long since, CancellationToken ct)
+    {
+        await using var c = await db.OpenAsync(ct);
+        await using var cmd = Command(c, """
+            SELECT key, request_hash, response_json, created_at FROM idempotency_keys WHERE account_id = $account AND key = $key AND created_at >= $since
+            """, ("$account", accountId.ToString()), ("$key", key), ("$since", since));
+        await using var r = await cmd.ExecuteReaderAsync(ct);
+        return await r.ReadAsync(ct) ? new IdempotencyRecord(r.GetString(0), r.GetString(1), r.GetString(2), r.GetInt64(3)) : null;
+    }
+
+    public async Task SaveProgressAsync(Guid commandId, string progressJson, CancellationToken ct)
+    {
+        await using var c = await db.OpenAsync(ct);
+        await using var cmd = Command(c, "UPDATE commands SET progress_json = $p WHERE id = $id AND status = $processing",
+            ("$p", progressJson), ("$id", commandId.ToString()), ("$processing", CommandStatus.Processing));
+        await cmd.ExecuteNonQueryAsync(ct);
+    }
+
+    public async Task<CancelOutcome> RequestCancelAsync(Guid accountId, Guid commandId, CancellationToken ct)
+    {
+        await using var c = await db.OpenAsync(ct);
+        // Queued: cancelled here and now (the outbox row goes with it); running: flagged for its worker.
+        await using var tx = (SqliteTransaction)await c.BeginTransactionAsync(ct);
+        await using (var cmd = Command(c, """
+            UPDATE commands SET status = $failed, error_status = $cancelled, error_message = $message, completed_at = $now
+            WHERE id = $id AND account_id = $account AND status = $queued
+            """,
+            ("$failed", CommandStatus.Failed), ("$cancelled", ErrorCodes.Cancelled), ("$message", "Cancelled by the client before it started."),
+            ("$now", Now), ("$id", commandId.ToString()), ("$account", accountId.ToString()), ("$queued", CommandStatus.Queued)))
+        {
+            cmd.Transaction = tx;
+            if (await cmd.ExecuteNonQueryAsync(ct) == 1)
+            {
+                await SqliteWebhookStore.EnqueueInTransactionAsync(c, tx, commandId, Now, ct);
+                await tx.CommitAsync(ct);
+                return CancelOutcome.CancelledWhileQueued;
+            }
+        }
+        await using (var cmd = Command(c, "UPDATE commands SET cancel_requested = 1 WHERE id = $id AND account_id = $account AND status = $processing",
+            ("$id", commandId.ToString()), ("$account", accountId.ToString()), ("$processing", CommandStatus.Processing)))
+        {
+            cmd.Transaction = tx;
+            if (await cmd.ExecuteNonQueryAsync(ct) == 1)
+            {
+                await tx.CommitAsync(ct);
+                return CancelOutcome.StopRequested;
+            }
+        }
+        await using (var cmd = Command(c, "SELECT 1 FROM commands WHERE id = $id AND account_id = $account", ("$id", commandId.ToString()), ("$account", accountId.ToString())))
+        {
+            cmd.Transaction = tx;
+            return await cmd.ExecuteScalarAsync(ct) is null ? CancelOutcome.NotFound : CancelOutcome.AlreadyFinished;
+        }
+    }
+
+    public async Task<bool> IsCancelRequestedAsync(Guid commandId, CancellationToken ct)
+    {
+        await using var c = await db.OpenAsync(ct);
+        await using var cmd = Command(c, "SELECT cancel_requested FROM commands WHERE id = $id", ("$id", commandId.ToString()));
+        return await cmd.ExecuteScalarAsync(ct) is long flag && flag != 0;
+    }
+
+    public async Task SaveLogAsync(Guid commandId, string log, CancellationToken ct)
+    {
+        await using var c = await db.OpenAsync(ct);
+        await using var cmd = Command(c, "INSERT INTO command_logs (command_id, log) VALUES ($id, $log) ON CONFLICT (command_id) DO UPDATE SET log = excluded.log",
+            ("$id", commandId.ToString()), ("$log", log));
+        await cmd.ExecuteNonQueryAsync(ct);
+    }
+
+    public async Task<(bool Found, string? Log)> GetLogAsync(Guid accountId, Guid commandId, CancellationToken ct)
+    {
+        await using var c = await db.OpenAsync(ct);
+        await using var cmd = Command(c, "SELECT l.log, c.id FROM commands c LEFT JOIN command_logs l ON l.command_id = c.id WHERE c.id = $id AND c.account_id = $account",
+            ("$id", commandId.ToString()), ("$account", accountId.ToString()));
+        await using var r = await cmd.ExecuteReaderAsync(ct);
+        return await r.ReadAsync(ct) ? (true, r.IsDBNull(0) ? null : r.GetString(0)) : (false, null);
     }
 
     public async Task<IReadOnlyList<(CommandRecord Command, IReadOnlyList<FileRecord> Files)>> ListAsync(Guid accountId, CommandQuery query, CancellationToken ct)
@@ -448,6 +553,8 @@ public sealed class SqliteStore(SqliteDatabase db, TimeProvider time) : IAccount
         ErrorMessage = r.IsDBNull(15) ? null : r.GetString(15),
         Attempts = r.GetInt32(16),
         PresetId = r.IsDBNull(17) ? null : r.GetString(17),
+        ProgressJson = r.IsDBNull(18) ? null : r.GetString(18),
+        CancelRequested = r.GetInt64(19) != 0,
     };
 
     private static FileRecord ReadFile(DbDataReader r) => new()

@@ -54,7 +54,9 @@ public sealed class FfmpegTools
     /// </summary>
     public static List<string> BuildArguments(IReadOnlyList<string> userTokens, string? formatWhitelist = null)
     {
-        var args = new List<string>(userTokens.Count + 16) { "-hide_banner", "-nostdin", "-nostats", "-loglevel", "error", "-y" };
+        // level+info tags every stderr line with its level, so the error tail can be picked out of the full log;
+        // -progress pipe:1 gives machine-readable progress on stdout.
+        var args = new List<string>(userTokens.Count + 20) { "-hide_banner", "-nostdin", "-nostats", "-loglevel", "level+info", "-progress", "pipe:1", "-y" };
         foreach (var token in userTokens)
         {
             if (token == "-i")
@@ -72,14 +74,24 @@ public sealed class FfmpegTools
         return args;
     }
 
-    /// <summary>Runs ffmpeg for a job step: user tokens in, result out; limits crossed are reported in <see cref="ProcessResult.LimitExceeded"/>.</summary>
+    /// <summary>How much of ffmpeg's log a job keeps (per step), in characters.</summary>
+    public const int LogChars = 256 * 1024;
+
+    /// <summary>
+    /// Runs ffmpeg for a job step: user tokens in, result out (stderr is the step's log, level-tagged); limits crossed are
+    /// reported in <see cref="ProcessResult.LimitExceeded"/>; progress lines go to <paramref name="onProgressLine"/>.
+    /// </summary>
     public async Task<ProcessResult> RunFfmpegAsync(IReadOnlyList<string> userTokens, string jobDirectory, int vcpuCount, TimeSpan timeout,
-        IReadOnlyCollection<string> inputFiles, CancellationToken ct)
+        IReadOnlyCollection<string> inputFiles, Action<string>? onProgressLine, CancellationToken ct)
     {
         var args = BuildArguments(userTokens, FormatWhitelist);
         var command = Limit(_sandbox.Wrap(_ffmpeg, args, jobDirectory, inputFiles), vcpuCount);
-        var result = await ProcessRunner.RunAsync(command, jobDirectory, timeout, captureStdout: false, ct,
-            () => CheckJobDirectory(jobDirectory, inputFiles));
+        var result = await ProcessRunner.RunAsync(command, jobDirectory, timeout, new ProcessWatch
+        {
+            OnStdoutLine = onProgressLine,
+            StderrChars = LogChars,
+            CheckLimits = () => CheckJobDirectory(jobDirectory, inputFiles),
+        }, ct);
         if (result.LimitExceeded is null && result.ExitCode == FileSizeLimitExitCode)
         {
             return result with { LimitExceeded = $"an output file grew past {_options.MaxOutputMb} MB" };
@@ -133,7 +145,14 @@ public sealed class FfmpegTools
     private Task<ProcessResult> RunProbeAsync(string jobDirectory, string[] args, CancellationToken ct) =>
         ProcessRunner.RunAsync(
             Limit(_sandbox.Wrap(_ffprobe, ["-v", "error", "-protocol_whitelist", "file", "-format_whitelist", FormatWhitelist, .. args[..^1], "-i", args[^1]], jobDirectory, []), int.MaxValue),
-            jobDirectory, TimeSpan.FromSeconds(120), captureStdout: true, ct);
+            jobDirectory, TimeSpan.FromSeconds(120), new ProcessWatch { CaptureStdout = true }, ct);
+
+    /// <summary>A job file's duration in seconds (for progress), or null.</summary>
+    public async Task<double?> DurationAsync(string jobDirectory, string fileName, CancellationToken ct)
+    {
+        var result = await RunProbeAsync(jobDirectory, ["-show_entries", "format=duration", "-of", "csv=p=0", fileName], ct);
+        return result.ExitCode == 0 && double.TryParse(result.StandardOutput.Trim(), NumberStyles.Float, CultureInfo.InvariantCulture, out var d) && d > 0 ? d : null;
+    }
 
     private async Task<Dictionary<int, long>?> PacketBytesAsync(string jobDirectory, string fileName, CancellationToken ct)
     {

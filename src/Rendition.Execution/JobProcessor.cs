@@ -8,13 +8,14 @@ using Rendition.Core.Storage;
 namespace Rendition.Execution;
 
 /// <summary>Runs one leased job end to end: fetch inputs, run each ffmpeg step, probe and store outputs, write the result.</summary>
-public sealed class JobProcessor(
+public sealed partial class JobProcessor(
     ICommandStore store,
     IBlobStore blobs,
     InputFetcher fetcher,
     FfmpegTools tools,
     RenditionOptions options,
     WebhookDispatcher webhooks,
+    JobRuntime runtime,
     TimeProvider time,
     ILogger<JobProcessor> logger)
 {
@@ -27,15 +28,30 @@ public sealed class JobProcessor(
 
     public string WorkRoot { get; } = Path.Combine(options.FullDataDir, "work");
 
+    private static readonly TimeSpan MonitorInterval = TimeSpan.FromSeconds(1);
+
     public async Task ProcessAsync(JobLease lease, CancellationToken ct)
     {
         var command = lease.Command;
         var jobDir = Path.Combine(WorkRoot, command.Id.ToString("N"));
-        using var heartbeat = CancellationTokenSource.CreateLinkedTokenSource(ct);
-        var heartbeatTask = HeartbeatAsync(lease, heartbeat.Token);
+        // One token for this job: the server stopping, or the client cancelling (here or through another process).
+        using var jobCancel = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        var running = runtime.Register(command.Id, jobCancel);
+        using var monitor = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        var monitorTask = MonitorAsync(lease, running, monitor.Token);
+        var log = new JobLog();
         try
         {
-            var outcome = await RunAsync(command, jobDir, ct);
+            Outcome outcome;
+            try
+            {
+                outcome = await RunAsync(command, jobDir, running, log, jobCancel.Token);
+            }
+            catch (OperationCanceledException) when (running.CancelledByClient && !ct.IsCancellationRequested)
+            {
+                outcome = new(0, [], new(ErrorCodes.Cancelled, "Cancelled by the client while it ran."));
+            }
+            await store.SaveLogAsync(command.Id, log.ToString(), CancellationToken.None);
             var written = outcome.Error is null
                 ? await store.CompleteAsync(lease, outcome.FfmpegSeconds, outcome.Files, CancellationToken.None)
                 : await store.FailAsync(lease, outcome.Error.Value.Status, outcome.Error.Value.Message, outcome.FfmpegSeconds, CancellationToken.None);
@@ -65,17 +81,58 @@ public sealed class JobProcessor(
         }
         finally
         {
-            await heartbeat.CancelAsync();
-            await heartbeatTask;
+            await monitor.CancelAsync();
+            await monitorTask;
+            runtime.Unregister(command.Id);
+            runtime.Finished(command.Id);
             TryDeleteDirectory(jobDir);
         }
+    }
+
+    /// <summary>ffmpeg's log of a job, step by step, capped at <see cref="FfmpegTools.LogChars"/> (the end is kept).</summary>
+    private sealed class JobLog
+    {
+        private readonly System.Text.StringBuilder _text = new();
+
+        public void Add(string stepHeader, string stderr)
+        {
+            lock (_text)
+            {
+                _text.Append(stepHeader).Append(LevelTags().Replace(stderr, "")).Append('\n');
+                if (_text.Length > FfmpegTools.LogChars)
+                {
+                    _text.Remove(0, _text.Length - FfmpegTools.LogChars);
+                }
+            }
+        }
+
+        public override string ToString()
+        {
+            lock (_text)
+            {
+                return _text.ToString();
+            }
+        }
+    }
+
+    [System.Text.RegularExpressions.GeneratedRegex(@"\[(trace|debug|verbose|info|warning|error|fatal|panic)\] ", System.Text.RegularExpressions.RegexOptions.CultureInvariant)]
+    private static partial System.Text.RegularExpressions.Regex LevelTags();
+
+    /// <summary>The useful end of a failed step's log: its error and fatal lines (untagged), else its last lines.</summary>
+    internal static string ErrorTail(string stderr)
+    {
+        var lines = stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        var errors = lines.Where(l => l.Contains("[error] ", StringComparison.Ordinal) || l.Contains("[fatal] ", StringComparison.Ordinal) || l.Contains("[panic] ", StringComparison.Ordinal)).ToList();
+        var chosen = errors.Count > 0 ? errors.TakeLast(20) : lines.TakeLast(10);
+        var text = LevelTags().Replace(string.Join('\n', chosen), "");
+        return text.Length <= 4000 ? text : text[^4000..];
     }
 
     private readonly record struct JobError(string Status, string Message);
 
     private sealed record Outcome(double FfmpegSeconds, IReadOnlyList<FileRecord> Files, JobError? Error);
 
-    private async Task<Outcome> RunAsync(CommandRecord command, string jobDir, CancellationToken ct)
+    private async Task<Outcome> RunAsync(CommandRecord command, string jobDir, JobRuntime.RunningJob running, JobLog log, CancellationToken ct)
     {
         if (command.Attempts > MaxAttempts)
         {
@@ -123,9 +180,19 @@ public sealed class JobProcessor(
                 tokens.RemoveAt(0);
             }
             var userTokens = tokens.Select(t => Placeholders.Substitute(t, names)).ToList();
-            var result = await tools.RunFfmpegAsync(userTokens, jobDir, command.VcpuCount, budget - ffmpegTime, inputNames, ct);
+            var expected = new ExpectedDuration(ProgressParser.Bound(userTokens));
+            var progress = new ProgressParser(step + 1, commands.Count, () => expected.Seconds, p => running.Progress = p);
+            // Only a step still running after a moment learns its input's length (for a percentage): short jobs pay nothing.
+            using var probeCancel = CancellationTokenSource.CreateLinkedTokenSource(ct);
+            var durationProbe = expected.Seconds is null && FirstInput(userTokens) is { } firstInput && inputNames.Contains(firstInput)
+                ? ProbeLaterAsync(jobDir, firstInput, expected, probeCancel.Token)
+                : Task.CompletedTask;
+            var result = await tools.RunFfmpegAsync(userTokens, jobDir, command.VcpuCount, budget - ffmpegTime, inputNames, progress.OnLine, ct);
+            await probeCancel.CancelAsync();
+            await durationProbe;
             ffmpegTime += result.Elapsed;
             var stepLabel = commands.Count > 1 ? $"Step {step + 1} of {commands.Count}: " : "";
+            log.Add(commands.Count > 1 ? $"--- step {step + 1} of {commands.Count} ---\n" : "", result.StandardErrorTail);
             if (result.TimedOut)
             {
                 return new(ffmpegTime.TotalSeconds, [], new(ErrorCodes.Timeout,
@@ -137,7 +204,8 @@ public sealed class JobProcessor(
             }
             if (result.ExitCode != 0)
             {
-                var detail = string.IsNullOrWhiteSpace(result.StandardErrorTail) ? $"ffmpeg exited with code {result.ExitCode}." : result.StandardErrorTail;
+                var tail = ErrorTail(result.StandardErrorTail);
+                var detail = string.IsNullOrWhiteSpace(tail) ? $"ffmpeg exited with code {result.ExitCode}." : tail;
                 return new(ffmpegTime.TotalSeconds, [], new(ErrorCodes.FfmpegError, stepLabel + detail));
             }
         }
@@ -198,16 +266,33 @@ public sealed class JobProcessor(
         };
     }
 
-    private async Task HeartbeatAsync(JobLease lease, CancellationToken ct)
+    /// <summary>Every second: keeps the lease alive (every third of its length), saves progress when it moved, and looks for a cancel from another process.</summary>
+    private async Task MonitorAsync(JobLease lease, JobRuntime.RunningJob running, CancellationToken ct)
     {
+        CommandProgress? saved = null;
+        var lastBeat = time.GetTimestamp();
         try
         {
             while (!ct.IsCancellationRequested)
             {
-                await Task.Delay(LeaseDuration / 3, time, ct);
-                if (!await store.HeartbeatAsync(lease, LeaseDuration, ct))
+                await Task.Delay(MonitorInterval, time, ct);
+                if (running.Progress is { } progress && progress != saved)
                 {
-                    return;
+                    await store.SaveProgressAsync(lease.Command.Id, JsonSerializer.Serialize(progress, WireJson.Default.CommandProgress), ct);
+                    saved = progress;
+                }
+                if (!running.CancelledByClient && await store.IsCancelRequestedAsync(lease.Command.Id, ct))
+                {
+                    running.CancelledByClient = true;
+                    await running.Cancel.CancelAsync();
+                }
+                if (time.GetElapsedTime(lastBeat) >= LeaseDuration / 3)
+                {
+                    lastBeat = time.GetTimestamp();
+                    if (!await store.HeartbeatAsync(lease, LeaseDuration, ct))
+                    {
+                        logger.LogWarning("Job {CommandId} lost its lease", lease.Command.Id);
+                    }
                 }
             }
         }
@@ -216,8 +301,38 @@ public sealed class JobProcessor(
         }
         catch (Exception e)
         {
-            logger.LogWarning(e, "Heartbeat for job {CommandId} failed", lease.Command.Id);
+            logger.LogWarning(e, "Monitoring job {CommandId} failed", lease.Command.Id);
         }
+    }
+
+    /// <summary>The expected length of a step's output, once known.</summary>
+    private sealed class ExpectedDuration(double? seconds)
+    {
+        public double? Seconds { get; set; } = seconds;
+    }
+
+    private async Task ProbeLaterAsync(string jobDir, string input, ExpectedDuration expected, CancellationToken ct)
+    {
+        try
+        {
+            await Task.Delay(TimeSpan.FromMilliseconds(300), time, ct);
+            expected.Seconds = await tools.DurationAsync(jobDir, input, ct);
+        }
+        catch (OperationCanceledException)
+        {
+        }
+    }
+
+    private static string? FirstInput(List<string> tokens)
+    {
+        for (var i = 0; i + 1 < tokens.Count; i++)
+        {
+            if (tokens[i] == "-i")
+            {
+                return tokens[i + 1];
+            }
+        }
+        return null;
     }
 
     private void TryDeleteDirectory(string dir)

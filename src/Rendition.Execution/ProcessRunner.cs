@@ -10,19 +10,29 @@ public sealed record ProcessResult(int ExitCode, bool TimedOut, TimeSpan Elapsed
     public string? LimitExceeded { get; init; }
 }
 
+/// <summary>How to watch a process: what to keep of its output and what to check while it runs.</summary>
+public sealed record ProcessWatch
+{
+    /// <summary>Keep stdout whole (ffprobe's JSON).</summary>
+    public bool CaptureStdout { get; init; }
+
+    /// <summary>Called for each stdout line as it arrives (ffmpeg's <c>-progress pipe:1</c>).</summary>
+    public Action<string>? OnStdoutLine { get; init; }
+
+    /// <summary>How much of stderr's end to keep, in characters.</summary>
+    public int StderrChars { get; init; } = 4000;
+
+    /// <summary>Asked four times a second whether a limit was crossed; a non-null answer kills the process.</summary>
+    public Func<string?>? CheckLimits { get; init; }
+}
+
 /// <summary>Runs a process from an argument list (never a shell), drains both pipes, and kills the whole tree at the deadline.</summary>
 public static class ProcessRunner
 {
-    private const int StderrTailChars = 4000;
-
     private static readonly TimeSpan LimitCheckInterval = TimeSpan.FromMilliseconds(250);
 
-    /// <summary>
-    /// Runs to completion, the deadline, or cancellation (which also kills the process and rethrows). <paramref name="checkLimits"/>,
-    /// when given, is asked four times a second whether a limit was crossed; its answer (non-null) kills the process.
-    /// </summary>
-    public static async Task<ProcessResult> RunAsync(SandboxedCommand command, string workingDirectory, TimeSpan timeout,
-        bool captureStdout, CancellationToken ct, Func<string?>? checkLimits = null)
+    /// <summary>Runs to completion, the deadline, or cancellation (which also kills the process tree and rethrows).</summary>
+    public static async Task<ProcessResult> RunAsync(SandboxedCommand command, string workingDirectory, TimeSpan timeout, ProcessWatch watch, CancellationToken ct)
     {
         var psi = new ProcessStartInfo(command.FileName)
         {
@@ -48,7 +58,12 @@ public static class ProcessRunner
         using var process = new Process { StartInfo = psi, EnableRaisingEvents = true };
         process.OutputDataReceived += (_, e) =>
         {
-            if (e.Data is not null && captureStdout)
+            if (e.Data is null)
+            {
+                return;
+            }
+            watch.OnStdoutLine?.Invoke(e.Data);
+            if (watch.CaptureStdout)
             {
                 lock (stdout)
                 {
@@ -65,9 +80,9 @@ public static class ProcessRunner
             lock (stderr)
             {
                 stderr.Append(e.Data).Append('\n');
-                if (stderr.Length > StderrTailChars * 2)
+                if (stderr.Length > watch.StderrChars * 2)
                 {
-                    stderr.Remove(0, stderr.Length - StderrTailChars);
+                    stderr.Remove(0, stderr.Length - watch.StderrChars);
                 }
             }
         };
@@ -81,7 +96,7 @@ public static class ProcessRunner
         using var deadline = CancellationTokenSource.CreateLinkedTokenSource(ct);
         deadline.CancelAfter(timeout);
         string? limitExceeded = null;
-        var watcher = checkLimits is null ? Task.CompletedTask : WatchAsync();
+        var watcher = watch.CheckLimits is null ? Task.CompletedTask : WatchAsync();
         var timedOut = false;
         try
         {
@@ -104,7 +119,7 @@ public static class ProcessRunner
         string tail;
         lock (stderr)
         {
-            tail = stderr.Length > StderrTailChars ? stderr.ToString(stderr.Length - StderrTailChars, StderrTailChars) : stderr.ToString();
+            tail = stderr.Length > watch.StderrChars ? stderr.ToString(stderr.Length - watch.StderrChars, watch.StderrChars) : stderr.ToString();
         }
         return new ProcessResult(timedOut || limitExceeded is not null ? -1 : process.ExitCode, timedOut, elapsed, stdout.ToString(), tail.Trim())
         {
@@ -118,7 +133,7 @@ public static class ProcessRunner
                 while (!deadline.IsCancellationRequested)
                 {
                     await Task.Delay(LimitCheckInterval, deadline.Token);
-                    if (checkLimits!() is { } reason)
+                    if (watch.CheckLimits!() is { } reason)
                     {
                         limitExceeded = reason;
                         await deadline.CancelAsync();

@@ -27,12 +27,28 @@ public static class ApiResults
     }
 
     /// <summary>Reads a JSON body; a body that is missing, not JSON or of the wrong types is a 400 <c>INVALID_REQUEST</c>.</summary>
-    public static async Task<(T? Value, IResult? Error)> ReadJsonAsync<T>(HttpRequest request, JsonTypeInfo<T> type)
+    public static Task<(T? Value, IResult? Error)> ReadJsonAsync<T>(HttpRequest request, JsonTypeInfo<T> type)
+        where T : class =>
+        ReadAsync(request.Body, request, type);
+
+    /// <summary>Like <see cref="ReadJsonAsync"/>, also giving the SHA-256 of the raw body (for idempotency keys).</summary>
+    public static async Task<(T? Value, IResult? Error, string BodyHash)> ReadJsonWithHashAsync<T>(HttpRequest request, JsonTypeInfo<T> type)
+        where T : class
+    {
+        using var buffer = new MemoryStream();
+        await request.Body.CopyToAsync(buffer, request.HttpContext.RequestAborted);
+        var hash = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(buffer.GetBuffer().AsSpan(0, (int)buffer.Length)));
+        buffer.Position = 0;
+        var (value, error) = await ReadAsync(buffer, request, type);
+        return (value, error, hash);
+    }
+
+    private static async Task<(T? Value, IResult? Error)> ReadAsync<T>(Stream body, HttpRequest request, JsonTypeInfo<T> type)
         where T : class
     {
         try
         {
-            var value = await JsonSerializer.DeserializeAsync(request.Body, type, request.HttpContext.RequestAborted);
+            var value = await JsonSerializer.DeserializeAsync(body, type, request.HttpContext.RequestAborted);
             return value is null
                 ? (null, Error(StatusCodes.Status400BadRequest, ErrorCodes.InvalidRequest, "The request body must be a JSON object."))
                 : (value, null);

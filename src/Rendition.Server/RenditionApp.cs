@@ -32,6 +32,7 @@ public static class RenditionApp
         services.AddSingleton<IWebhookStore, SqliteWebhookStore>();
         services.AddSingleton<IPresetStore, SqlitePresetStore>();
         services.AddSingleton<WebhookDispatcher>();
+        services.AddSingleton<JobRuntime>();
         services.AddSingleton(sp => new UrlSigner(UrlSigner.LoadOrCreateKey(Path.Combine(options.FullDataDir, "signing.key"))));
         if (options.S3 is { } s3)
         {

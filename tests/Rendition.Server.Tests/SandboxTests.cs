@@ -31,10 +31,10 @@ public sealed class SandboxTests : IDisposable
     }
 
     private Task<ProcessResult> Ffmpeg(params string[] tokens) =>
-        _tools.RunFfmpegAsync(tokens, _job, 1, TimeSpan.FromSeconds(30), new HashSet<string>(), CancellationToken.None);
+        _tools.RunFfmpegAsync(tokens, _job, 1, TimeSpan.FromSeconds(30), new HashSet<string>(), null, CancellationToken.None);
 
     private Task<ProcessResult> Shell(string script) =>
-        ProcessRunner.RunAsync(_sandbox.Wrap("/bin/sh", ["-c", script], _job, []), _job, TimeSpan.FromSeconds(30), captureStdout: true, CancellationToken.None);
+        ProcessRunner.RunAsync(_sandbox.Wrap("/bin/sh", ["-c", script], _job, []), _job, TimeSpan.FromSeconds(30), new ProcessWatch { CaptureStdout = true }, CancellationToken.None);
 
     private async Task<string> CanaryAsync()
     {
@@ -104,7 +104,7 @@ public sealed class SandboxTests : IDisposable
     {
         await File.WriteAllTextAsync(Path.Combine(_job, "in_v.mp4"), "original");
         var result = await ProcessRunner.RunAsync(_sandbox.Wrap("/bin/sh", ["-c", "echo changed > in_v.mp4"], _job, ["in_v.mp4"]),
-            _job, TimeSpan.FromSeconds(30), captureStdout: true, CancellationToken.None);
+            _job, TimeSpan.FromSeconds(30), new ProcessWatch { CaptureStdout = true }, CancellationToken.None);
         Assert.NotEqual(0, result.ExitCode);
         Assert.Equal("original", await File.ReadAllTextAsync(Path.Combine(_job, "in_v.mp4")));
     }

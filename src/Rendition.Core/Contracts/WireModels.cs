@@ -85,6 +85,9 @@ public sealed class OriginalRequest
         FfmpegCommands ?? (FfmpegCommand is null ? [] : [FfmpegCommand]);
 }
 
+/// <summary>How far a running command has got: percent is null when the length of the work is not known.</summary>
+public sealed record CommandProgress(double? Percent, double OutTimeSeconds, double? Speed, int Step, int Steps);
+
 /// <summary>Body of <c>run-multiple-ffmpeg-commands</c>.</summary>
 public sealed class SubmitMultipleRequest
 {
@@ -93,6 +96,9 @@ public sealed class SubmitMultipleRequest
 }
 
 public sealed record SubmitCommandResponse(string CommandId);
+
+/// <summary>One Server-Sent Event of <c>/commands/:id/events</c>.</summary>
+public sealed record CommandEvent(string Status, CommandProgress? Progress);
 
 public sealed record SubmitMultipleResponse(IReadOnlyList<string> CommandIds);
 
@@ -226,6 +232,10 @@ public sealed class CommandPollResponse
     public Dictionary<string, OutputFileMeta> OutputFiles { get; set; } = [];
     public required OriginalRequest OriginalRequest { get; set; }
 
+    /// <summary>While PROCESSING: how far ffmpeg has got (a Rendition extension; absent otherwise).</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public CommandProgress? Progress { get; set; }
+
     /// <summary>Set when the command ran from a preset.</summary>
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public string? PresetId { get; set; }
@@ -243,6 +253,8 @@ public sealed class CommandPollResponse
 [JsonSerializable(typeof(List<CommandSummary>))]
 [JsonSerializable(typeof(DeleteFilesResponse))]
 [JsonSerializable(typeof(FileResponse))]
+[JsonSerializable(typeof(CommandProgress))]
+[JsonSerializable(typeof(CommandEvent))]
 [JsonSerializable(typeof(WebhookConfigRequest))]
 [JsonSerializable(typeof(WebhookConfigSetResponse))]
 [JsonSerializable(typeof(WebhookConfigResponse))]

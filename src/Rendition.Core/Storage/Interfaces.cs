@@ -30,8 +30,29 @@ public interface IAccountStore
 /// <summary>Commands, their output files, and the job queue.</summary>
 public interface ICommandStore
 {
-    /// <summary>Stores new QUEUED commands durably, all or none, before returning.</summary>
-    Task InsertAsync(IReadOnlyList<CommandRecord> commands, CancellationToken ct);
+    /// <summary>
+    /// Stores new QUEUED commands durably, all or none, before returning; with <paramref name="idempotency"/>, the key is
+    /// recorded in the same transaction, and nothing is stored (false) when the account already used that key.
+    /// </summary>
+    Task<bool> InsertAsync(IReadOnlyList<CommandRecord> commands, Guid accountId, IdempotencyRecord? idempotency, CancellationToken ct);
+
+    /// <summary>The account's record of an idempotency key, if used within <paramref name="since"/> (unix ms).</summary>
+    Task<IdempotencyRecord?> FindIdempotencyAsync(Guid accountId, string key, long since, CancellationToken ct);
+
+    /// <summary>Saves a running command's progress (workers call it at most about once a second).</summary>
+    Task SaveProgressAsync(Guid commandId, string progressJson, CancellationToken ct);
+
+    /// <summary>Cancels a QUEUED command at once (FAILED, CANCELLED) or asks the worker of a PROCESSING one to stop.</summary>
+    Task<CancelOutcome> RequestCancelAsync(Guid accountId, Guid commandId, CancellationToken ct);
+
+    /// <summary>Whether a cancel was asked for this command (workers in other processes look every second).</summary>
+    Task<bool> IsCancelRequestedAsync(Guid commandId, CancellationToken ct);
+
+    /// <summary>Keeps ffmpeg's log of a finished command (already capped by the caller).</summary>
+    Task SaveLogAsync(Guid commandId, string log, CancellationToken ct);
+
+    /// <summary>The account's command's log: (found, log or null when none was kept).</summary>
+    Task<(bool Found, string? Log)> GetLogAsync(Guid accountId, Guid commandId, CancellationToken ct);
 
     /// <summary>The account's commands, newest first, with their files.</summary>
     Task<IReadOnlyList<(CommandRecord Command, IReadOnlyList<FileRecord> Files)>> ListAsync(Guid accountId, CommandQuery query, CancellationToken ct);

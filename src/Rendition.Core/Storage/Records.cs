@@ -34,6 +34,24 @@ public sealed class CommandRecord
 
     /// <summary>The preset this command was executed from, if any.</summary>
     public string? PresetId { get; set; }
+
+    /// <summary>The last progress a worker saved (<see cref="Contracts.CommandProgress"/> as JSON).</summary>
+    public string? ProgressJson { get; set; }
+
+    /// <summary>A client asked to cancel it while it ran; the worker stops it.</summary>
+    public bool CancelRequested { get; set; }
+}
+
+/// <summary>What an <c>Idempotency-Key</c> stands for: the request it came with (by hash) and the answer it got.</summary>
+public sealed record IdempotencyRecord(string Key, string RequestHash, string ResponseJson, long CreatedAt);
+
+/// <summary>What a cancel request found.</summary>
+public enum CancelOutcome
+{
+    NotFound,
+    AlreadyFinished,
+    CancelledWhileQueued,
+    StopRequested,
 }
 
 /// <summary>A stored file: a command output, an upload or a file stored from a URL.</summary>

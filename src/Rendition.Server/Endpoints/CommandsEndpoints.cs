@@ -5,77 +5,196 @@ using Rendition.Core.Commands;
 using Rendition.Core.Contracts;
 using Rendition.Core.Storage;
 using Rendition.Core.Views;
+using Rendition.Execution;
 using Rendition.Server.Auth;
 
 namespace Rendition.Server.Endpoints;
 
-/// <summary>Submitting, polling, listing commands and deleting their files, under RenderIO's <c>/api/v1</c> and Rendi's <c>/v1</c>.</summary>
+/// <summary>
+/// Submitting, polling, listing commands and deleting their files, under RenderIO's <c>/api/v1</c> and Rendi's <c>/v1</c>;
+/// plus Rendition's job control: progress, events, cancel, wait, logs and idempotent submissions.
+/// </summary>
 public static class CommandsEndpoints
 {
+    public const string IdempotencyHeader = "Idempotency-Key";
+    public const int MaxWaitSeconds = 60;
+
     public static IEndpointRouteBuilder MapCommands(this IEndpointRouteBuilder app)
     {
         foreach (var (prefix, flavor) in new[] { ("/api/v1", ApiFlavor.RenderIO), ("/v1", ApiFlavor.Rendi) })
         {
             var group = app.MapGroup(prefix).AddEndpointFilter<RequireApiKey>();
             group.MapPost("/run-ffmpeg-command", (HttpContext context, CommandService commands) =>
-                SubmitAsync(context, (request, account, ct) => commands.SubmitAsync(account, request, flavor, chained: false, ct)));
+                SubmitAsync(context, commands, WireJson.Default.SubmitCommandRequest, flavor, (request, account) => [commands.Build(account, request, flavor, chained: false)]));
             group.MapPost("/run-chained-ffmpeg-commands", (HttpContext context, CommandService commands) =>
-                SubmitAsync(context, (request, account, ct) => commands.SubmitAsync(account, request, flavor, chained: true, ct)));
+                SubmitAsync(context, commands, WireJson.Default.SubmitCommandRequest, flavor, (request, account) => [commands.Build(account, request, flavor, chained: true)]));
             group.MapGet("/commands/{commandId}", (string commandId, HttpContext context, CommandService commands) => GetAsync(commandId, context, commands, flavor));
             group.MapGet("/commands", (HttpContext context, CommandService commands) => ListAsync(context, commands, flavor));
             group.MapDelete("/commands/{commandId}/files", DeleteFilesAsync);
+            group.MapPost("/commands/{commandId}/cancel", (string commandId, HttpContext context, CommandService commands) => CancelAsync(commandId, context, commands, flavor));
+            group.MapGet("/commands/{commandId}/events", (string commandId, HttpContext context, CommandService commands) => EventsAsync(commandId, context, commands, flavor));
+            group.MapGet("/commands/{commandId}/log", LogAsync);
             if (flavor == ApiFlavor.RenderIO)
             {
-                group.MapPost("/run-multiple-ffmpeg-commands", SubmitMultipleAsync);
+                group.MapPost("/run-multiple-ffmpeg-commands", (HttpContext context, CommandService commands) =>
+                    SubmitAsync(context, commands, WireJson.Default.SubmitMultipleRequest, flavor, commands.BuildMultiple));
             }
         }
         return app;
     }
 
-    private static async Task<IResult> SubmitAsync(HttpContext context, Func<SubmitCommandRequest, Account, CancellationToken, Task<Guid>> submit)
+    /// <summary>
+    /// The one submission path: read and validate, honour <c>Idempotency-Key</c> (same key and body within 24 h answer the
+    /// first answer; another body is 422), store durably, and with <c>?wait=</c> answer the finished poll object when the
+    /// command ends in time (else 202 with the usual body).
+    /// </summary>
+    internal static async Task<IResult> SubmitAsync<T>(HttpContext context, CommandService commands, System.Text.Json.Serialization.Metadata.JsonTypeInfo<T> type,
+        ApiFlavor flavor, Func<T, Account, IReadOnlyList<CommandRecord>> build)
+        where T : class
     {
-        var (request, error) = await ApiResults.ReadJsonAsync(context.Request, WireJson.Default.SubmitCommandRequest);
+        var errors = new List<ValidationDetail>();
+        var wait = WaitSeconds(context, errors);
+        string? key = context.Request.Headers[IdempotencyHeader];
+        if (key is { Length: 0 or > 255 })
+        {
+            errors.Add(new(IdempotencyHeader, "must be 1 to 255 characters"));
+        }
+        if (errors.Count > 0)
+        {
+            return ApiResults.Validation(new RequestValidationException(errors));
+        }
+        var (request, error, bodyHash) = await ApiResults.ReadJsonWithHashAsync(context.Request, type);
         if (error is not null)
         {
             return error;
         }
+        var account = RequireApiKey.GetAccount(context);
+        var idempotency = key is null ? null : new CommandService.IdempotencyRequest(key, $"{context.Request.Path}\n{bodyHash}");
+        if (idempotency is not null && await commands.FindIdempotentAnswerAsync(account, idempotency, context.RequestAborted) is { } earlier)
+        {
+            return earlier;
+        }
+        IReadOnlyList<CommandRecord> records;
         try
         {
-            var id = await submit(request!, RequireApiKey.GetAccount(context), context.RequestAborted);
-            return TypedResults.Json(new SubmitCommandResponse(id.ToString()), WireJson.Default.SubmitCommandResponse);
+            records = build(request!, account);
         }
         catch (RequestValidationException e)
         {
             return ApiResults.Validation(e);
         }
+        var answer = typeof(T) != typeof(SubmitMultipleRequest)
+            ? JsonSerializer.Serialize(new SubmitCommandResponse(records[0].Id.ToString()), WireJson.Default.SubmitCommandResponse)
+            : JsonSerializer.Serialize(new SubmitMultipleResponse([.. records.Select(r => r.Id.ToString())]), WireJson.Default.SubmitMultipleResponse);
+        if (!await commands.EnqueueAsync(account, records, answer, idempotency, context.RequestAborted))
+        {
+            // Another request with the same key won the race: answer as it was answered.
+            return await commands.FindIdempotentAnswerAsync(account, idempotency!, context.RequestAborted)
+                ?? ApiResults.Error(StatusCodes.Status409Conflict, ErrorCodes.Conflict, "A request with this Idempotency-Key is being processed; retry.");
+        }
+        if (wait > 0 && records.Count == 1)
+        {
+            var poll = await commands.WaitAsync(account, records[0].Id, flavor, TimeSpan.FromSeconds(wait), context.RequestAborted);
+            return poll is not null && CommandStatus.IsFinal(poll.Status)
+                ? TypedResults.Json(poll, WireJson.Default.CommandPollResponse)
+                : Results.Text(answer, "application/json", statusCode: StatusCodes.Status202Accepted);
+        }
+        return Results.Text(answer, "application/json");
     }
 
-    private static async Task<IResult> SubmitMultipleAsync(HttpContext context, CommandService commands)
+    private static int WaitSeconds(HttpContext context, List<ValidationDetail> errors)
     {
-        var (request, error) = await ApiResults.ReadJsonAsync(context.Request, WireJson.Default.SubmitMultipleRequest);
-        if (error is not null)
+        var wait = FilesEndpoints.QueryInt(context.Request.Query["wait"], "wait", 0, 0, errors);
+        if (wait > MaxWaitSeconds)
         {
-            return error;
+            errors.Add(new("wait", $"may be at most {MaxWaitSeconds} seconds"));
         }
-        try
-        {
-            var ids = await commands.SubmitMultipleAsync(RequireApiKey.GetAccount(context), request!, context.RequestAborted);
-            return TypedResults.Json(new SubmitMultipleResponse([.. ids.Select(i => i.ToString())]), WireJson.Default.SubmitMultipleResponse);
-        }
-        catch (RequestValidationException e)
-        {
-            return ApiResults.Validation(e);
-        }
+        return wait;
     }
 
     private static async Task<IResult> GetAsync(string commandId, HttpContext context, CommandService commands, ApiFlavor flavor)
     {
-        var poll = Guid.TryParse(commandId, out var id)
-            ? await commands.GetAsync(RequireApiKey.GetAccount(context), id, flavor, context.RequestAborted)
-            : null;
+        var errors = new List<ValidationDetail>();
+        var wait = WaitSeconds(context, errors);
+        if (errors.Count > 0)
+        {
+            return ApiResults.Validation(new RequestValidationException(errors));
+        }
+        var account = RequireApiKey.GetAccount(context);
+        var poll = !Guid.TryParse(commandId, out var id) ? null
+            : wait > 0 ? await commands.WaitAsync(account, id, flavor, TimeSpan.FromSeconds(wait), context.RequestAborted)
+            : await commands.GetAsync(account, id, flavor, context.RequestAborted);
         return poll is null
             ? ApiResults.NotFound($"Command {commandId}")
             : TypedResults.Json(poll, WireJson.Default.CommandPollResponse);
+    }
+
+    private static async Task<IResult> CancelAsync(string commandId, HttpContext context, CommandService commands, ApiFlavor flavor)
+    {
+        var account = RequireApiKey.GetAccount(context);
+        if (!Guid.TryParse(commandId, out var id))
+        {
+            return ApiResults.NotFound($"Command {commandId}");
+        }
+        return await commands.CancelAsync(account, id, context.RequestAborted) switch
+        {
+            CancelOutcome.NotFound => ApiResults.NotFound($"Command {commandId}"),
+            CancelOutcome.AlreadyFinished => ApiResults.Error(StatusCodes.Status409Conflict, ErrorCodes.Conflict, "The command has already finished."),
+            _ => TypedResults.Json((await commands.WaitAsync(account, id, flavor, TimeSpan.FromSeconds(3), context.RequestAborted))!, WireJson.Default.CommandPollResponse),
+        };
+    }
+
+    /// <summary>Server-Sent Events: the status and progress whenever they change, then the final poll object (<c>event: end</c>).</summary>
+    private static async Task<IResult> EventsAsync(string commandId, HttpContext context, CommandService commands, ApiFlavor flavor)
+    {
+        var account = RequireApiKey.GetAccount(context);
+        var ct = context.RequestAborted;
+        if (!Guid.TryParse(commandId, out var id) || await commands.GetAsync(account, id, flavor, ct) is null)
+        {
+            return ApiResults.NotFound($"Command {commandId}");
+        }
+        context.Response.ContentType = "text/event-stream";
+        context.Response.Headers.CacheControl = "no-cache";
+        CommandEvent? last = null;
+        try
+        {
+            while (true)
+            {
+                var finished = commands.WhenFinished(id);
+                var poll = (await commands.GetAsync(account, id, flavor, ct))!;
+                var current = new CommandEvent(poll.Status, poll.Progress);
+                if (current != last)
+                {
+                    await WriteEventAsync(context, "status", JsonSerializer.Serialize(current, WireJson.Default.CommandEvent), ct);
+                    last = current;
+                }
+                if (CommandStatus.IsFinal(poll.Status))
+                {
+                    await WriteEventAsync(context, "end", JsonSerializer.Serialize(poll, WireJson.Default.CommandPollResponse), ct);
+                    break;
+                }
+                await Task.WhenAny(finished, Task.Delay(TimeSpan.FromMilliseconds(250), ct));
+            }
+        }
+        catch (OperationCanceledException) when (ct.IsCancellationRequested)
+        {
+            // The client went away.
+        }
+        return Results.Empty;
+    }
+
+    private static async Task WriteEventAsync(HttpContext context, string name, string data, CancellationToken ct)
+    {
+        await context.Response.WriteAsync($"event: {name}\ndata: {data}\n\n", ct);
+        await context.Response.Body.FlushAsync(ct);
+    }
+
+    private static async Task<IResult> LogAsync(string commandId, HttpContext context, ICommandStore store)
+    {
+        var found = Guid.TryParse(commandId, out var id)
+            ? await store.GetLogAsync(RequireApiKey.GetAccount(context).Id, id, context.RequestAborted)
+            : (false, null);
+        return found.Found ? Results.Text(found.Log ?? "", "text/plain; charset=utf-8") : ApiResults.NotFound($"Command {commandId}");
     }
 
     private static async Task<IResult> ListAsync(HttpContext context, CommandService commands, ApiFlavor flavor)
@@ -129,29 +248,42 @@ public static class CommandsEndpoints
     }
 }
 
-/// <summary>The command use cases behind the endpoints: validate and enqueue, poll, list, delete files.</summary>
+/// <summary>The command use cases behind the endpoints: validate and enqueue, poll, wait, cancel, list, delete files.</summary>
 public sealed class CommandService(
     ICommandStore store,
     IBlobStore blobs,
     IJobSignal signal,
     CommandValidator validator,
     WireViews views,
+    JobRuntime runtime,
+    WebhookDispatcher webhooks,
     TimeProvider time)
 {
-    public async Task<Guid> SubmitAsync(Account account, SubmitCommandRequest request, ApiFlavor flavor, bool chained, CancellationToken ct, string? presetId = null)
+    /// <summary>An <c>Idempotency-Key</c> and the hash of the request it came with.</summary>
+    public sealed record IdempotencyRequest(string Key, string RequestHash);
+
+    private static readonly TimeSpan IdempotencyWindow = TimeSpan.FromHours(24);
+    private static readonly TimeSpan WaitFallbackPoll = TimeSpan.FromSeconds(1);
+
+    /// <summary>A validated single or chained command, ready to enqueue.</summary>
+    public CommandRecord Build(Account account, SubmitCommandRequest request, ApiFlavor flavor, bool chained, string? presetId = null)
     {
         var valid = chained ? validator.ValidateChained(request, flavor) : validator.Validate(request, flavor);
         var command = NewRecord(account, valid, flavor, chained ? CommandTypes.Chained : CommandTypes.Command);
         command.PresetId = presetId;
-        await EnqueueAsync([command], ct);
-        return command.Id;
+        return command;
     }
 
-    public async Task<IReadOnlyList<Guid>> SubmitMultipleAsync(Account account, SubmitMultipleRequest request, CancellationToken ct)
+    /// <summary>A validated batch (all or none), ready to enqueue.</summary>
+    public IReadOnlyList<CommandRecord> BuildMultiple(SubmitMultipleRequest request, Account account) =>
+        [.. validator.ValidateMultiple(request).Select(v => NewRecord(account, v, ApiFlavor.RenderIO, CommandTypes.Multiple))];
+
+    /// <summary>Submits one command (used by tests and callers that need no HTTP details).</summary>
+    public async Task<Guid> SubmitAsync(Account account, SubmitCommandRequest request, ApiFlavor flavor, bool chained, CancellationToken ct)
     {
-        var commands = validator.ValidateMultiple(request).Select(v => NewRecord(account, v, ApiFlavor.RenderIO, CommandTypes.Multiple)).ToList();
-        await EnqueueAsync(commands, ct);
-        return [.. commands.Select(c => c.Id)];
+        var command = Build(account, request, flavor, chained);
+        await EnqueueAsync(account, [command], "", null, ct);
+        return command.Id;
     }
 
     private CommandRecord NewRecord(Account account, ValidatedCommand valid, ApiFlavor flavor, string type) => new()
@@ -169,20 +301,80 @@ public sealed class CommandService(
         CreatedAt = time.GetUtcNow().ToUnixTimeMilliseconds(),
     };
 
-    private async Task EnqueueAsync(IReadOnlyList<CommandRecord> commands, CancellationToken ct)
+    /// <summary>Stores the commands durably (with the idempotency key, in one transaction) and wakes a worker; false when the key was taken meanwhile.</summary>
+    public async Task<bool> EnqueueAsync(Account account, IReadOnlyList<CommandRecord> commands, string answer, IdempotencyRequest? idempotency, CancellationToken ct)
     {
+        var record = idempotency is null ? null
+            : new IdempotencyRecord(idempotency.Key, idempotency.RequestHash, answer, time.GetUtcNow().ToUnixTimeMilliseconds());
         // Durable before we answer: an accepted command is never lost.
-        await store.InsertAsync(commands, ct);
+        if (!await store.InsertAsync(commands, account.Id, record, ct))
+        {
+            return false;
+        }
         foreach (var _ in commands)
         {
             signal.Notify();
         }
+        return true;
+    }
+
+    /// <summary>The first answer given for this key and body, a 422 for the key with another body, or null when the key is new.</summary>
+    public async Task<IResult?> FindIdempotentAnswerAsync(Account account, IdempotencyRequest idempotency, CancellationToken ct)
+    {
+        var since = time.GetUtcNow().Subtract(IdempotencyWindow).ToUnixTimeMilliseconds();
+        var earlier = await store.FindIdempotencyAsync(account.Id, idempotency.Key, since, ct);
+        if (earlier is null)
+        {
+            return null;
+        }
+        return earlier.RequestHash == idempotency.RequestHash
+            ? Results.Text(earlier.ResponseJson, "application/json")
+            : ApiResults.Error(StatusCodes.Status422UnprocessableEntity, ErrorCodes.IdempotencyKeyReused,
+                "This Idempotency-Key was already used with a different request; use a new key for a new request.");
     }
 
     public async Task<CommandPollResponse?> GetAsync(Account account, Guid commandId, ApiFlavor flavor, CancellationToken ct)
     {
         var found = await store.GetAsync(account.Id, commandId, ct);
         return found is null ? null : ToPoll(found.Value.Command, found.Value.Files, flavor);
+    }
+
+    /// <summary>The poll object once the command has finished, or as it is when <paramref name="timeout"/> passes; woken by the completion itself.</summary>
+    public async Task<CommandPollResponse?> WaitAsync(Account account, Guid commandId, ApiFlavor flavor, TimeSpan timeout, CancellationToken ct)
+    {
+        var deadline = time.GetUtcNow() + timeout;
+        while (true)
+        {
+            // Subscribe before reading, so a completion in between is not missed.
+            var finished = runtime.WhenFinished(commandId);
+            var poll = await GetAsync(account, commandId, flavor, ct);
+            var left = deadline - time.GetUtcNow();
+            if (poll is null || CommandStatus.IsFinal(poll.Status) || left <= TimeSpan.Zero)
+            {
+                return poll;
+            }
+            // A worker in another process finishes without telling this one: look again now and then.
+            await Task.WhenAny(finished, Task.Delay(left < WaitFallbackPoll ? left : WaitFallbackPoll, time, ct));
+            ct.ThrowIfCancellationRequested();
+        }
+    }
+
+    public Task WhenFinished(Guid commandId) => runtime.WhenFinished(commandId);
+
+    /// <summary>Cancels a queued command at once, or stops a running one (here directly, elsewhere through its worker's monitor).</summary>
+    public async Task<CancelOutcome> CancelAsync(Account account, Guid commandId, CancellationToken ct)
+    {
+        var outcome = await store.RequestCancelAsync(account.Id, commandId, ct);
+        if (outcome == CancelOutcome.CancelledWhileQueued)
+        {
+            runtime.Finished(commandId);
+            webhooks.Wake();
+        }
+        else if (outcome == CancelOutcome.StopRequested)
+        {
+            runtime.TryCancel(commandId);
+        }
+        return outcome;
     }
 
     public Task<IReadOnlyList<(CommandRecord Command, IReadOnlyList<FileRecord> Files)>> ListAsync(Account account, CommandQuery query, CancellationToken ct) =>
@@ -209,5 +401,15 @@ public sealed class CommandService(
         return deleted.Count;
     }
 
-    public CommandPollResponse ToPoll(CommandRecord c, IReadOnlyList<FileRecord> files, ApiFlavor flavor) => views.ToPoll(c, files, flavor);
+    /// <summary>The poll object; while PROCESSING it carries progress, fresh from this process's worker when it runs here.</summary>
+    public CommandPollResponse ToPoll(CommandRecord c, IReadOnlyList<FileRecord> files, ApiFlavor flavor)
+    {
+        var poll = views.ToPoll(c, files, flavor);
+        if (c.Status == CommandStatus.Processing)
+        {
+            poll.Progress = runtime.GetProgress(c.Id)
+                ?? (c.ProgressJson is null ? null : JsonSerializer.Deserialize(c.ProgressJson, WireJson.Default.CommandProgress));
+        }
+        return poll;
+    }
 }

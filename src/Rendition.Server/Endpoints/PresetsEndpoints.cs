@@ -97,27 +97,14 @@ public static class PresetsEndpoints
 
     private static async Task<IResult> ExecuteAsync(string presetId, HttpContext context, IPresetStore presets, CommandService commands)
     {
-        var account = RequireApiKey.GetAccount(context);
-        var preset = await presets.GetAsync(account.Id, presetId, context.RequestAborted);
+        var preset = await presets.GetAsync(RequireApiKey.GetAccount(context).Id, presetId, context.RequestAborted);
         if (preset is null)
         {
             return ApiResults.NotFound($"Preset {presetId}");
         }
-        var (request, error) = await ApiResults.ReadJsonAsync(context.Request, PresetJson.Default.PresetExecuteRequest);
-        if (error is not null)
-        {
-            return error;
-        }
-        try
-        {
-            var submission = PresetRules.ForExecute(preset, request!);
-            var id = await commands.SubmitAsync(account, submission, ApiFlavor.RenderIO, chained: preset.FfmpegCommands is not null, context.RequestAborted, preset.PresetId);
-            return TypedResults.Json(new SubmitCommandResponse(id.ToString()), WireJson.Default.SubmitCommandResponse);
-        }
-        catch (RequestValidationException e)
-        {
-            return ApiResults.Validation(e);
-        }
+        // The ordinary submission path (idempotency keys, ?wait=), with the preset turned into a command first.
+        return await CommandsEndpoints.SubmitAsync(context, commands, PresetJson.Default.PresetExecuteRequest, ApiFlavor.RenderIO, (request, account) =>
+            [commands.Build(account, PresetRules.ForExecute(preset, request), ApiFlavor.RenderIO, chained: preset.FfmpegCommands is not null, preset.PresetId)]);
     }
 
     /// <summary>Copies the given fields onto the preset; on update at least one field is needed, and metadata is replaced whole.</summary>

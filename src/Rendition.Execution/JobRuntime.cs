@@ -1,0 +1,128 @@
+using System.Collections.Concurrent;
+using System.Globalization;
+using Rendition.Core.Contracts;
+
+namespace Rendition.Execution;
+
+/// <summary>
+/// What this process knows about jobs right now: the running ones (to cancel them and read their progress without a
+/// database round trip) and who waits for a command to finish (<c>?wait=</c>, event streams). Waiters are woken by the
+/// completion itself, not by polling; other processes' completions are seen by the waiters' slow fallback poll.
+/// </summary>
+public sealed class JobRuntime
+{
+    private readonly ConcurrentDictionary<Guid, RunningJob> _running = new();
+    private readonly ConcurrentDictionary<Guid, TaskCompletionSource> _finished = new();
+
+    public sealed class RunningJob(CancellationTokenSource cancel)
+    {
+        public CancellationTokenSource Cancel { get; } = cancel;
+
+        public CommandProgress? Progress { get; set; }
+
+        public bool CancelledByClient { get; set; }
+    }
+
+    public RunningJob Register(Guid commandId, CancellationTokenSource cancel) => _running[commandId] = new RunningJob(cancel);
+
+    public void Unregister(Guid commandId) => _running.TryRemove(commandId, out _);
+
+    public CommandProgress? GetProgress(Guid commandId) => _running.TryGetValue(commandId, out var job) ? job.Progress : null;
+
+    /// <summary>Stops a job running in this process; false when it does not run here.</summary>
+    public bool TryCancel(Guid commandId)
+    {
+        if (!_running.TryGetValue(commandId, out var job))
+        {
+            return false;
+        }
+        job.CancelledByClient = true;
+        job.Cancel.Cancel();
+        return true;
+    }
+
+    /// <summary>Wakes everyone waiting for this command.</summary>
+    public void Finished(Guid commandId)
+    {
+        if (_finished.TryRemove(commandId, out var waiters))
+        {
+            waiters.TrySetResult();
+        }
+    }
+
+    /// <summary>A task that completes when <see cref="Finished"/> is called for the command.</summary>
+    public Task WhenFinished(Guid commandId) =>
+        _finished.GetOrAdd(commandId, _ => new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).Task;
+}
+
+/// <summary>Turns ffmpeg's <c>-progress pipe:1</c> blocks into <see cref="CommandProgress"/>.</summary>
+public sealed class ProgressParser(int step, int steps, Func<double?> expectedSeconds, Action<CommandProgress> report)
+{
+    private double _outTime;
+    private double? _speed;
+
+    /// <summary>Feeds one stdout line; a <c>progress=</c> line ends a block and reports it.</summary>
+    public void OnLine(string line)
+    {
+        var eq = line.IndexOf('=', StringComparison.Ordinal);
+        if (eq <= 0)
+        {
+            return;
+        }
+        var key = line.AsSpan(0, eq);
+        var value = line.AsSpan(eq + 1).Trim();
+        if (key.SequenceEqual("out_time_us") && long.TryParse(value, NumberStyles.Integer, CultureInfo.InvariantCulture, out var us) && us >= 0)
+        {
+            _outTime = us / 1_000_000.0;
+        }
+        else if (key.SequenceEqual("speed"))
+        {
+            _speed = double.TryParse(value.TrimEnd('x'), NumberStyles.Float, CultureInfo.InvariantCulture, out var s) ? Math.Round(s, 3) : null;
+        }
+        else if (key.SequenceEqual("progress"))
+        {
+            var end = value.SequenceEqual("end");
+            var total = expectedSeconds();
+            double? percent = total is > 0 ? Math.Round(Math.Min(100, _outTime * 100 / total.Value), 1) : null;
+            report(new CommandProgress(end ? 100 : percent, Math.Round(_outTime, 3), _speed, step, steps));
+        }
+    }
+
+    /// <summary>The length of the output a step asks for (<c>-t</c>, or <c>-to</c> minus <c>-ss</c>), in seconds, if it says.</summary>
+    public static double? Bound(IReadOnlyList<string> tokens)
+    {
+        double? t = null, to = null, ss = null;
+        for (var i = 0; i + 1 < tokens.Count; i++)
+        {
+            switch (tokens[i])
+            {
+                case "-t":
+                    t = ParseTime(tokens[i + 1]);
+                    break;
+                case "-to":
+                    to = ParseTime(tokens[i + 1]);
+                    break;
+                case "-ss":
+                    ss = ParseTime(tokens[i + 1]);
+                    break;
+            }
+        }
+        return t ?? (to is { } end ? end - (ss ?? 0) : null);
+    }
+
+    /// <summary>ffmpeg's time syntax: seconds ("12.5") or [HH:]MM:SS[.ms].</summary>
+    public static double? ParseTime(string value)
+    {
+        var parts = value.Split(':');
+        double total = 0;
+        foreach (var part in parts)
+        {
+            if (!double.TryParse(part, NumberStyles.Float, CultureInfo.InvariantCulture, out var n) || n < 0)
+            {
+                return null;
+            }
+            total = (total * 60) + n;
+        }
+        return parts.Length <= 3 ? total : null;
+    }
+}
