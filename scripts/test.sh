@@ -5,6 +5,10 @@ config=${1:-Release}
 results=TestResults
 rm -rf "$results"
 dotnet build Rendition.slnx -c "$config" --nologo -v quiet || { echo "0 passed, 1 failed"; exit 1; }
+# The S3-compatible server for the blob and S3 end-to-end tests; if it cannot start, those tests fail (never skip).
+source "$(dirname "$0")/test-s3.sh"
+s3_start
+trap s3_stop EXIT
 status=0
 # One run per project, each with its own TRX file, so the counts below add up every project.
 for proj in tests/*/*.csproj; do
