@@ -3,6 +3,7 @@ using Microsoft.Extensions.Logging;
 using Rendition.Core;
 using Rendition.Core.Commands;
 using Rendition.Core.Contracts;
+using Rendition.Core.Media;
 using Rendition.Core.Storage;
 
 namespace Rendition.Execution;
@@ -217,7 +218,9 @@ public sealed partial class JobProcessor(
             return new(ffmpegTime.TotalSeconds, [], new(ErrorCodes.OutputMissing, $"ffmpeg finished but did not write {string.Join(", ", missing)} as a regular file."));
         }
 
-        var files = await Task.WhenAll(request.OutputFiles.Select(kv => StoreOutputAsync(command, jobDir, kv.Key, kv.Value, ct)));
+        var files = (await Task.WhenAll(request.OutputFiles.Select(kv => Playlists.IsPlaylistAlias(kv.Key)
+            ? StorePlaylistAsync(command, jobDir, kv.Key, kv.Value, Companions(jobDir, request, inputNames), ct)
+            : StoreSingleAsync(command, jobDir, kv.Key, kv.Value, ct)))).SelectMany(f => f).ToList();
         return new(ffmpegTime.TotalSeconds, files, null);
     }
 
@@ -240,6 +243,48 @@ public sealed partial class JobProcessor(
         var local = alias + sniff.Extension;
         File.Move(partial, Path.Combine(jobDir, local), overwrite: true);
         return (alias, local);
+    }
+
+    private async Task<IReadOnlyList<FileRecord>> StoreSingleAsync(CommandRecord command, string jobDir, string alias, string fileName, CancellationToken ct) =>
+        [await StoreOutputAsync(command, jobDir, alias, fileName, ct)];
+
+    /// <summary>The regular files a command wrote besides its declared outputs and its inputs: a playlist's segments and variant playlists.</summary>
+    private static List<string> Companions(string jobDir, OriginalRequest request, HashSet<string> inputNames) =>
+        [.. Directory.EnumerateFiles(jobDir).Select(Path.GetFileName).OfType<string>()
+            .Where(n => !inputNames.Contains(n) && !request.OutputFiles.ContainsValue(n) && FileKinds.IsRegularFile(Path.Combine(jobDir, n)))
+            .Order(StringComparer.Ordinal)];
+
+    /// <summary>Stores a manifest and every file written next to it under one folder, described from the manifest's text.</summary>
+    private async Task<IReadOnlyList<FileRecord>> StorePlaylistAsync(CommandRecord command, string jobDir, string alias, string manifest,
+        List<string> companions, CancellationToken ct)
+    {
+        var folder = $"pl-{command.Id:N}-{alias}";
+        var text = await File.ReadAllTextAsync(Path.Combine(jobDir, manifest), ct);
+        var media = Playlists.Describe(manifest, text, companions, name =>
+            companions.Contains(name) && new FileInfo(Path.Combine(jobDir, name)).Length < (1 << 20) ? File.ReadAllText(Path.Combine(jobDir, name)) : null);
+        var records = new List<FileRecord>();
+        foreach (var name in companions.Prepend(manifest))
+        {
+            var path = Path.Combine(jobDir, name);
+            var size = new FileInfo(path).Length;
+            var key = $"{folder}/{name}";
+            await blobs.PutFileAsync(key, path, ct);
+            records.Add(new FileRecord
+            {
+                Id = Guid.NewGuid(),
+                AccountId = command.AccountId,
+                CommandId = command.Id,
+                Alias = name == manifest ? alias : Playlists.PartAlias(alias, name),
+                Filename = name,
+                Status = FileStatus.Stored,
+                StoreType = "OUTPUT",
+                StorageKey = key,
+                SizeBytes = size,
+                MediaJson = name == manifest ? JsonSerializer.Serialize(media, WireJson.Default.MediaInfo) : null,
+                CreatedAt = time.GetUtcNow().ToUnixTimeMilliseconds(),
+            });
+        }
+        return records;
     }
 
     private async Task<FileRecord> StoreOutputAsync(CommandRecord command, string jobDir, string alias, string fileName, CancellationToken ct)

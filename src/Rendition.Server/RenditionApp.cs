@@ -46,6 +46,7 @@ public static class RenditionApp
             services.AddSingleton<IBlobStore>(sp => sp.GetRequiredService<LocalBlobStore>());
         }
         services.AddSingleton<IJobSignal, InProcessJobSignal>();
+        services.AddSingleton<PrefixUrls>();
         services.AddSingleton<CommandValidator>();
         services.AddSingleton<CommandService>();
         services.AddSingleton<WireViews>();

@@ -133,7 +133,18 @@ public sealed class MediaInfo
     public bool? IsVaryingFrameRate { get; set; }
     public int? SampleRate { get; set; }
     public int? Channels { get; set; }
+
+    /// <summary>Streaming manifests only: the renditions it lists.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public List<PlaylistVariant>? Variants { get; set; }
+
+    /// <summary>Streaming manifests only: how many media segments were stored with it.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public int? SegmentCount { get; set; }
 }
+
+/// <summary>One rendition of an HLS or DASH manifest.</summary>
+public sealed record PlaylistVariant(int? Width, int? Height, double? BitrateKb);
 
 /// <summary><c>OutputFileMeta</c> of the poll response.</summary>
 public class OutputFileMeta
@@ -157,6 +168,14 @@ public class OutputFileMeta
     public double? BitrateVideoKb { get; set; }
     public double? BitrateAudioKb { get; set; }
     public bool IsVaryingFrameRate { get; set; }
+
+    /// <summary>Streaming manifests (<c>out_playlist_</c> aliases) only: the renditions it lists.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public List<PlaylistVariant>? Variants { get; set; }
+
+    /// <summary>Streaming manifests only: how many media segments were stored with it.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public int? SegmentCount { get; set; }
 }
 
 /// <summary>A file as <c>GET /files/:id</c> shows it: the output-file fields plus where it came from and how it ended.</summary>

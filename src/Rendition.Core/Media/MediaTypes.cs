@@ -15,7 +15,7 @@ public static class MediaTypes
         ["png"] = "image/png", ["jpg"] = "image/jpeg", ["jpeg"] = "image/jpeg", ["gif"] = "image/gif",
         ["webp"] = "image/webp", ["bmp"] = "image/bmp", ["tif"] = "image/tiff", ["tiff"] = "image/tiff",
         ["avif"] = "image/avif", ["heic"] = "image/heic", ["ico"] = "image/x-icon",
-        ["m3u8"] = "application/vnd.apple.mpegurl", ["mpd"] = "application/dash+xml",
+        ["m3u8"] = "application/vnd.apple.mpegurl", ["mpd"] = "application/dash+xml", ["m4s"] = "video/iso.segment",
         ["srt"] = "application/x-subrip", ["vtt"] = "text/vtt", ["ass"] = "text/x-ssa", ["txt"] = "text/plain",
         ["json"] = "application/json", ["zip"] = "application/zip",
     };

@@ -7,7 +7,7 @@ using Rendition.Core.Storage;
 namespace Rendition.Core.Views;
 
 /// <summary>How commands and stored files look on the wire: poll objects, output files, files-API entries (also webhook payloads).</summary>
-public sealed class WireViews(IBlobStore blobs, RenditionOptions options)
+public sealed class WireViews(IBlobStore blobs, RenditionOptions options, Security.PrefixUrls prefixUrls)
 {
     /// <summary>The poll object of a command with its files, as the given API shows it.</summary>
     public CommandPollResponse ToPoll(CommandRecord c, IReadOnlyList<FileRecord> files, ApiFlavor flavor)
@@ -27,7 +27,8 @@ public sealed class WireViews(IBlobStore blobs, RenditionOptions options)
             OriginalRequest = JsonSerializer.Deserialize(c.RequestJson, WireJson.Default.OriginalRequest)!,
             PresetId = c.PresetId,
         };
-        foreach (var file in files)
+        // A playlist's segments are stored with it, but the poll lists only the manifest.
+        foreach (var file in files.Where(f => !Rendition.Core.Media.Playlists.IsPartAlias(f.Alias)))
         {
             poll.OutputFiles[file.Alias ?? file.Id.ToString()] = ToOutputMeta(file);
         }
@@ -70,7 +71,12 @@ public sealed class WireViews(IBlobStore blobs, RenditionOptions options)
     {
         var available = file.Status == FileStatus.Stored && !file.IsDeleted;
         meta.FileId = file.Id.ToString();
-        meta.StorageUrl = available ? blobs.GetDownloadUrl(file.StorageKey, TimeSpan.FromSeconds(options.UrlExpirySeconds), file.DisplayName) : null;
+        var validFor = TimeSpan.FromSeconds(options.UrlExpirySeconds);
+        var slash = file.StorageKey.LastIndexOf('/');
+        meta.StorageUrl = !available ? null
+            : file.Alias is { } alias && Rendition.Core.Media.Playlists.IsPlaylistAlias(alias) && slash > 0
+                ? prefixUrls.Url(file.StorageKey[..slash], file.StorageKey[(slash + 1)..], validFor)
+                : blobs.GetDownloadUrl(file.StorageKey, validFor, file.DisplayName);
         meta.Status = file.Status;
         meta.RendiStoreType = file.StoreType;
         meta.IsDeleted = file.IsDeleted;
@@ -88,6 +94,8 @@ public sealed class WireViews(IBlobStore blobs, RenditionOptions options)
         meta.BitrateVideoKb = media.BitrateVideoKb;
         meta.BitrateAudioKb = media.BitrateAudioKb;
         meta.IsVaryingFrameRate = media.IsVaryingFrameRate ?? false;
+        meta.Variants = media.Variants;
+        meta.SegmentCount = media.SegmentCount;
         return meta;
     }
 }

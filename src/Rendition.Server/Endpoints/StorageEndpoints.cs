@@ -2,6 +2,8 @@ using System.Globalization;
 using Rendition.Blobs.Local;
 using Rendition.Core;
 using Rendition.Core.Media;
+using Rendition.Core.Security;
+using Rendition.Core.Storage;
 
 namespace Rendition.Server.Endpoints;
 
@@ -10,8 +12,30 @@ public static class StorageEndpoints
 {
     public static IEndpointRouteBuilder MapStorage(this IEndpointRouteBuilder app)
     {
+        app.MapMethods(PrefixUrls.RoutePrefix + "{expires}/{sig}/{prefix}/{file}", ["GET", "HEAD"], DownloadFromFolder);
         app.MapMethods(LocalBlobStore.RoutePrefix + "{**key}", ["GET", "HEAD"], Download);
         return app;
+    }
+
+    /// <summary>A file of a signed folder (a manifest's segments): served from disk, or redirected to the blob store's own signed URL.</summary>
+    private static IResult DownloadFromFolder(string expires, string sig, string prefix, string file, PrefixUrls folders, IBlobStore blobs, HttpContext context)
+    {
+        if (!long.TryParse(expires, NumberStyles.Integer, CultureInfo.InvariantCulture, out var until) || !folders.Verify(prefix, until, sig))
+        {
+            return ApiResults.Error(StatusCodes.Status403Forbidden, ErrorCodes.Forbidden, "This download link is invalid or has expired; poll the command for a fresh one.");
+        }
+        var key = $"{prefix}/{file}";
+        if (blobs is LocalBlobStore local)
+        {
+            var path = local.TryGetLocalPath(key);
+            if (path is null)
+            {
+                return ApiResults.NotFound("The file");
+            }
+            context.Response.Headers.CacheControl = "private, max-age=3600";
+            return TypedResults.PhysicalFile(path, MediaTypes.ForFileName(path), enableRangeProcessing: true);
+        }
+        return TypedResults.Redirect(blobs.GetDownloadUrl(key, TimeSpan.FromMinutes(10)));
     }
 
     private static IResult Download(string key, string? expires, string? name, string? sig, LocalBlobStore blobs, HttpContext context)
