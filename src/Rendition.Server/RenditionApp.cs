@@ -148,11 +148,7 @@ public static class RenditionApp
         app.MapFiles();
         app.MapWebhooks();
         app.MapPresets();
-        if (options.S3 is null)
-        {
-            // With S3, storage URLs are presigned and point at the bucket; the API serves no files itself.
-            app.MapStorage();
-        }
+        app.MapStorage(localBlobs: options.S3 is null);
         return app;
     }
 

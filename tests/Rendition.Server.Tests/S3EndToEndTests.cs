@@ -8,23 +8,28 @@ namespace Rendition.Server.Tests;
 /// <summary>The real server with its files in the test S3 server (started by <c>make test</c>, see scripts/test-s3.sh).</summary>
 public sealed class S3EndToEndTests
 {
-    [Fact]
-    public async Task Command_StoresItsOutputInS3_BehindAPresignedUrl_UsableAsInputAndDeletable()
-    {
-        var endpoint = Environment.GetEnvironmentVariable("RENDITION_TEST_S3_ENDPOINT") is { Length: > 0 } e
-            ? e.TrimEnd('/')
-            : throw new InvalidOperationException("RENDITION_TEST_S3_ENDPOINT is not set: run `make test`, or wrap the command in scripts/test-s3.sh.");
-        // A bucket that does not exist yet: the server must create it at start.
-        var bucket = $"e2e-{Guid.NewGuid():N}";
-        await using var server = await RenditionTestServer.StartAsync(allowPrivateUrls: false, extraSettings: new Dictionary<string, string?>
+    private static string Endpoint => Environment.GetEnvironmentVariable("RENDITION_TEST_S3_ENDPOINT") is { Length: > 0 } e
+        ? e.TrimEnd('/')
+        : throw new InvalidOperationException("RENDITION_TEST_S3_ENDPOINT is not set: run `make test`, or wrap the command in scripts/test-s3.sh.");
+
+    private static Task<RenditionTestServer> StartOnS3Async(string bucket) =>
+        RenditionTestServer.StartAsync(allowPrivateUrls: false, extraSettings: new Dictionary<string, string?>
         {
             ["RENDITION_S3_BUCKET"] = bucket,
-            ["RENDITION_S3_ENDPOINT"] = endpoint,
+            ["RENDITION_S3_ENDPOINT"] = Endpoint,
             ["RENDITION_S3_REGION"] = "us-east-1",
             ["RENDITION_S3_ACCESS_KEY"] = "S3RVER",
             ["RENDITION_S3_SECRET_KEY"] = "S3RVER",
             ["RENDITION_S3_FORCE_PATH_STYLE"] = "true",
         });
+
+    [Fact]
+    public async Task Command_StoresItsOutputInS3_BehindAPresignedUrl_UsableAsInputAndDeletable()
+    {
+        var endpoint = Endpoint;
+        // A bucket that does not exist yet: the server must create it at start.
+        var bucket = $"e2e-{Guid.NewGuid():N}";
+        await using var server = await StartOnS3Async(bucket);
 
         var id = await server.SubmitAsync(new
         {
@@ -77,5 +82,25 @@ public sealed class S3EndToEndTests
         Assert.Equal(1, (await deleted.Content.ReadFromJsonAsync<JsonObject>())!["files_deleted"]!.GetValue<int>());
         // The URL is still validly signed, but the object is gone from the bucket.
         Assert.Equal(HttpStatusCode.NotFound, (await anonymous.GetAsync(url)).StatusCode);
+    }
+
+    [Fact]
+    public async Task HlsOutput_InS3_PlaysThroughItsStorageUrl()
+    {
+        await using var server = await StartOnS3Async($"e2e-{Guid.NewGuid():N}");
+        var poll = await server.WaitAsync(await server.SubmitAsync(new
+        {
+            input_files = new { },
+            output_files = new { out_playlist_hls = "index.m3u8" },
+            ffmpeg_command = "-f lavfi -i testsrc2=s=64x48:r=25:d=2 -c:v libx264 -preset ultrafast -g 25 -f hls -hls_time 1 " +
+                "-hls_playlist_type vod -hls_segment_filename seg_%03d.ts {{out_playlist_hls}}",
+        }));
+        Assert.True(poll["status"]!.GetValue<string>() == "SUCCESS", poll.ToJsonString());
+        var url = poll["output_files"]!["out_playlist_hls"]!["storage_url"]!.GetValue<string>();
+
+        // ffprobe follows the manifest to every segment over HTTP, as a player does; segments come from the bucket.
+        var probe = await TestMedia.RunAsync("ffprobe", ["-v", "error", "-show_entries", "format=duration", "-of", "csv=p=0", url]);
+        Assert.True(probe.ExitCode == 0, probe.Stderr);
+        Assert.InRange(double.Parse(probe.Stdout.Trim(), System.Globalization.CultureInfo.InvariantCulture), 1.8, 2.2);
     }
 }
