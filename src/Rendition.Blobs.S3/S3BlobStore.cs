@@ -32,7 +32,7 @@ public sealed class S3BlobStore : IBlobStore, IDisposable
     private readonly string _bucket;
     private readonly Protocol _protocol;
     private readonly TimeProvider _time;
-    private readonly string _ownPrefix;
+    private readonly Lazy<string> _ownPrefix;
 
     public S3BlobStore(S3Options options, TimeProvider time)
     {
@@ -64,9 +64,13 @@ public sealed class S3BlobStore : IBlobStore, IDisposable
             : new AmazonS3Client(config);
         _unsignedPayload = _protocol == Protocol.HTTPS ? true : null;
         // The SDK alone knows how it addresses this bucket (path or virtual-host style, regional host names), so the
-        // prefix of our own URLs is taken from a URL it presigns rather than rebuilt here.
-        var probe = Presign("k", TimeSpan.FromMinutes(1), null);
-        _ownPrefix = probe[..probe.IndexOf("/k?", StringComparison.Ordinal)] + "/";
+        // prefix of our own URLs is taken from a URL it presigns rather than rebuilt here; lazily, as presigning needs
+        // credentials, which the default chain may only find later (instance roles).
+        _ownPrefix = new Lazy<string>(() =>
+        {
+            var probe = Presign("k", TimeSpan.FromMinutes(1), null);
+            return probe[..probe.IndexOf("/k?", StringComparison.Ordinal)] + "/";
+        });
     }
 
     public string Bucket => _bucket;
@@ -230,7 +234,8 @@ public sealed class S3BlobStore : IBlobStore, IDisposable
     {
         key = "";
         var path = url.GetLeftPart(UriPartial.Path);
-        if (!path.StartsWith(_ownPrefix, StringComparison.OrdinalIgnoreCase) || path.Length == _ownPrefix.Length)
+        var prefix = _ownPrefix.Value;
+        if (!path.StartsWith(prefix, StringComparison.OrdinalIgnoreCase) || path.Length == prefix.Length)
         {
             return false;
         }
@@ -243,7 +248,7 @@ public sealed class S3BlobStore : IBlobStore, IDisposable
         {
             return false;
         }
-        key = Uri.UnescapeDataString(path[_ownPrefix.Length..]);
+        key = Uri.UnescapeDataString(path[prefix.Length..]);
         return true;
     }
 

@@ -22,11 +22,16 @@ public sealed class LocalBlobStoreTests : BlobStoreContract
     protected override async Task<IBlobStore> CreateStoreAsync()
     {
         var port = S3TestServer.FreePort();
-        var store = new LocalBlobStore(Path.Combine(_root, "blobs"), $"http://127.0.0.1:{port}", new UrlSigner(RandomKey()), TimeProvider.System);
+        var publicUrl = $"http://127.0.0.1:{port}";
+        var signer = new UrlSigner(RandomKey());
+        var store = new LocalBlobStore(Path.Combine(_root, "blobs"), publicUrl, signer, TimeProvider.System);
         var builder = WebApplication.CreateSlimBuilder();
-        builder.WebHost.UseUrls($"http://127.0.0.1:{port}");
+        builder.WebHost.UseUrls(publicUrl);
         builder.Logging.ClearProviders();
+        // What the storage endpoints need, as the server registers it.
         builder.Services.AddSingleton(store);
+        builder.Services.AddSingleton<IBlobStore>(store);
+        builder.Services.AddSingleton(new PrefixUrls(signer, new RenditionOptions { PublicUrl = publicUrl }, TimeProvider.System));
         _app = builder.Build();
         _app.MapStorage();
         await _app.StartAsync();
