@@ -23,7 +23,10 @@ public sealed class RenditionOptions
     /// <summary>Jobs one account may run at once; 0 means the worker count.</summary>
     public int MaxConcurrentJobsPerAccount { get; set; }
 
-    /// <summary>Concurrent jobs per process.</summary>
+    /// <summary>On shutdown, how long running jobs may finish before they are stopped and handed back to the queue.</summary>
+    public int ShutdownGraceSeconds { get; set; } = 30;
+
+    /// <summary>Concurrent jobs per process; 0 makes an API-only node.</summary>
     public int Workers { get; set; } = Environment.ProcessorCount;
 
     /// <summary>Upper bound a request's <c>max_command_run_seconds</c> may ask for.</summary>

@@ -34,7 +34,8 @@ public sealed partial class JobProcessor(
     public async Task ProcessAsync(JobLease lease, CancellationToken ct)
     {
         var command = lease.Command;
-        var jobDir = Path.Combine(WorkRoot, command.Id.ToString("N"));
+        // One directory per attempt: a worker that lost its lease (or was stopped) cleans up only its own attempt.
+        var jobDir = Path.Combine(WorkRoot, $"{command.Id:N}-{lease.Token:N}");
         // One token for this job: the server stopping, or the client cancelling (here or through another process).
         using var jobCancel = CancellationTokenSource.CreateLinkedTokenSource(ct);
         var running = runtime.Register(command.Id, jobCancel);

@@ -17,6 +17,21 @@ public sealed class JobWorkerService(
     /// <summary>Polling fallback: a job is never left waiting longer than this even if a signal were missed.</summary>
     private static readonly TimeSpan IdleWait = TimeSpan.FromSeconds(2);
 
+    // Stopping: no new job is claimed at once, but running ones may finish until the host's shutdown grace runs out.
+    private readonly CancellationTokenSource _hardStop = new();
+
+    public override async Task StopAsync(CancellationToken cancellationToken)
+    {
+        await using var graceOver = cancellationToken.Register(_hardStop.Cancel);
+        await base.StopAsync(cancellationToken);
+    }
+
+    public override void Dispose()
+    {
+        _hardStop.Dispose();
+        base.Dispose();
+    }
+
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         // The embedded store has one process: anything PROCESSING now was cut off by a stop or crash.
@@ -24,6 +39,14 @@ public sealed class JobWorkerService(
         if (requeued > 0)
         {
             logger.LogInformation("Queued {Count} interrupted job(s) again", requeued);
+        }
+        // Job directories left by a crash belong to attempts that will never finish (uploads staged under files/ are resumed).
+        if (Directory.Exists(processor.WorkRoot))
+        {
+            foreach (var dir in Directory.EnumerateDirectories(processor.WorkRoot).Where(d => Path.GetFileName(d) != "files"))
+            {
+                Directory.Delete(dir, recursive: true);
+            }
         }
         var workers = Math.Max(1, options.Workers);
         logger.LogInformation("Starting {Workers} worker(s) with sandbox '{Sandbox}'", workers, tools.Sandbox.Name);
@@ -46,9 +69,9 @@ public sealed class JobWorkerService(
                     await signal.WaitAsync(IdleWait, ct);
                     continue;
                 }
-                await processor.ProcessAsync(lease, ct);
+                await processor.ProcessAsync(lease, _hardStop.Token);
             }
-            catch (OperationCanceledException) when (ct.IsCancellationRequested)
+            catch (OperationCanceledException) when (ct.IsCancellationRequested || _hardStop.IsCancellationRequested)
             {
                 return;
             }

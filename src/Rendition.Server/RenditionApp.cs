@@ -105,7 +105,11 @@ public static class RenditionApp
             // First, so the bucket exists before any worker or request stores a file in it.
             builder.Services.AddHostedService<S3BucketSetup>();
         }
-        builder.Services.AddHostedService<JobWorkerService>();
+        if (options.Workers > 0)
+        {
+            builder.Services.AddHostedService<JobWorkerService>();
+        }
+        builder.Services.Configure<HostOptions>(h => h.ShutdownTimeout = TimeSpan.FromSeconds(options.ShutdownGraceSeconds));
         builder.Services.AddHostedService(sp => sp.GetRequiredService<FileIngestService>());
         builder.Services.AddHostedService(sp => sp.GetRequiredService<FileRetentionService>());
         builder.Services.AddHostedService(sp => sp.GetRequiredService<WebhookDispatcher>());
@@ -150,6 +154,51 @@ public static class RenditionApp
         app.MapPresets();
         app.MapStorage(localBlobs: options.S3 is null);
         return app;
+    }
+
+    /// <summary>
+    /// <c>rendition worker</c>: workers only, no HTTP API — any number of them, on any machines sharing the database and
+    /// blob store. Webhook dispatch and retention run here too (both claim their work, so several nodes are safe).
+    /// </summary>
+    public static async Task<int> RunWorkerAsync(string[] args, CancellationToken ct)
+    {
+        IHost host;
+        try
+        {
+            var builder = Host.CreateApplicationBuilder(args);
+            var options = RenditionSettings.Load(builder.Configuration);
+            // Workers in separate processes need a store built for it; the embedded SQLite queue belongs to one process.
+            if (string.IsNullOrEmpty(builder.Configuration["RENDITION_POSTGRES"]))
+            {
+                throw new SettingsException("rendition worker needs a shared job store: set RENDITION_POSTGRES (the embedded SQLite store serves one process; use `rendition serve`).");
+            }
+            if (options.Workers == 0)
+            {
+                throw new SettingsException("RENDITION_WORKERS=0 leaves a worker process with nothing to do.");
+            }
+            AddRendition(builder.Services, options);
+            if (options.S3 is not null)
+            {
+                builder.Services.AddHostedService<S3BucketSetup>();
+            }
+            builder.Services.AddHostedService<JobWorkerService>();
+            builder.Services.AddHostedService(sp => sp.GetRequiredService<WebhookDispatcher>());
+            builder.Services.AddHostedService(sp => sp.GetRequiredService<FileRetentionService>());
+            builder.Services.Configure<HostOptions>(h => h.ShutdownTimeout = TimeSpan.FromSeconds(options.ShutdownGraceSeconds));
+            host = builder.Build();
+            host.Services.GetRequiredService<ISandbox>();
+        }
+        catch (SettingsException e)
+        {
+            await Console.Error.WriteLineAsync($"rendition: {e.Message}");
+            return 2;
+        }
+        using (host)
+        {
+            await host.Services.GetRequiredService<Bootstrapper>().PrepareAsync(printFirstKey: false, ct);
+            await host.RunAsync(ct);
+        }
+        return 0;
     }
 
     /// <summary>Prepares the store (migrations, bootstrap key) and runs until stopped.</summary>

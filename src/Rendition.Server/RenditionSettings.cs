@@ -17,7 +17,8 @@ public static class RenditionSettings
         o.DataDir = config["RENDITION_DATA_DIR"] is { Length: > 0 } dir ? dir : o.DataDir;
         o.BootstrapApiKey = config["RENDITION_BOOTSTRAP_API_KEY"] is { Length: > 0 } key ? key.Trim() : null;
         o.AllowPrivateUrls = Bool(config, "RENDITION_ALLOW_PRIVATE_URLS", false);
-        o.Workers = Int(config, "RENDITION_WORKERS", Environment.ProcessorCount, 1, 1024);
+        o.Workers = Int(config, "RENDITION_WORKERS", Environment.ProcessorCount, 0, 1024);
+        o.ShutdownGraceSeconds = Int(config, "RENDITION_SHUTDOWN_GRACE_SECONDS", o.ShutdownGraceSeconds, 0, 24 * 3600);
         o.MaxCommandRunSeconds = Int(config, "RENDITION_MAX_COMMAND_RUN_SECONDS", o.MaxCommandRunSeconds, 1, 7 * 24 * 3600);
         o.DefaultCommandRunSeconds = Math.Min(300, o.MaxCommandRunSeconds);
         o.MaxInputMb = Int(config, "RENDITION_MAX_INPUT_MB", (int)o.MaxInputMb, 1, 1024 * 1024);
@@ -36,7 +37,7 @@ public static class RenditionSettings
         o.MaxOutputMb = Int(config, "RENDITION_MAX_OUTPUT_MB", (int)o.MaxOutputMb, 1, 1024 * 1024);
         o.RateLimitPerMinute = Int(config, "RENDITION_RATE_LIMIT_PER_MINUTE", o.RateLimitPerMinute, 0, 10_000_000);
         o.SubmitLimitPerMinute = Int(config, "RENDITION_SUBMIT_LIMIT_PER_MINUTE", o.SubmitLimitPerMinute, 0, 10_000_000);
-        o.MaxConcurrentJobsPerAccount = Int(config, "RENDITION_MAX_CONCURRENT_JOBS_PER_ACCOUNT", o.Workers, 1, 100_000);
+        o.MaxConcurrentJobsPerAccount = Int(config, "RENDITION_MAX_CONCURRENT_JOBS_PER_ACCOUNT", Math.Max(1, o.Workers), 1, 100_000);
         o.MaxUploadMb = Int(config, "RENDITION_MAX_UPLOAD_MB", (int)o.MaxUploadMb, 1, 1024 * 1024);
         o.FileRetentionDays = string.IsNullOrWhiteSpace(config["RENDITION_FILE_RETENTION_DAYS"]) ? null : Int(config, "RENDITION_FILE_RETENTION_DAYS", 0, 1, 36500);
         if (config["RENDITION_WEBHOOK_RETRY_SCHEDULE"] is { Length: > 0 } schedule)

@@ -4,7 +4,7 @@ namespace Rendition.Core.Tests;
 
 public class FfmpegToolsTests
 {
-    private static readonly string[] Prefix = ["-hide_banner", "-nostdin", "-nostats", "-loglevel", "error", "-y"];
+    private static readonly string[] Prefix = ["-hide_banner", "-nostdin", "-nostats", "-loglevel", "level+info", "-progress", "pipe:1", "-y"];
 
     [Fact]
     public void BuildArguments_StartsWithQuietNonInteractiveOverwriteFlags()

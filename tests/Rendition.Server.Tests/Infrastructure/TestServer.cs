@@ -49,6 +49,7 @@ public sealed class RenditionTestServer : IAsyncDisposable
             ["RENDITION_MAX_COMMAND_RUN_SECONDS"] = "600",
             // The suite shares one key across many polling tests; the limiter has tests of its own.
             ["RENDITION_RATE_LIMIT_PER_MINUTE"] = "0",
+            ["RENDITION_SHUTDOWN_GRACE_SECONDS"] = "2",
             ["RENDITION_SUBMIT_LIMIT_PER_MINUTE"] = "0",
             ["Logging:LogLevel:Default"] = "Warning",
         };
