@@ -17,6 +17,8 @@ if [ "$target" = test ]; then
   command -v python3 >/dev/null 2>&1 && python3 -c 'import requests' >/dev/null 2>&1 || need+=(python3 python3-requests)
   command -v php >/dev/null 2>&1 && php -r 'exit(function_exists("curl_init") ? 0 : 1);' >/dev/null 2>&1 || need+=(php-cli php-curl)
   command -v node >/dev/null 2>&1 || need+=(nodejs)
+  # npm installs s3rver, the S3-compatible server the blob tests run against (tests/s3).
+  command -v npm >/dev/null 2>&1 || need+=(npm)
   command -v tsc >/dev/null 2>&1 || need+=(node-typescript)
   # The store suite runs against a private PostgreSQL cluster that scripts/test-postgres.sh starts from these binaries.
   ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need+=(postgresql)
@@ -27,14 +29,24 @@ if [ "$target" = bench ]; then
 fi
 command -v dotnet >/dev/null 2>&1 || { echo "The .NET SDK is required (https://dot.net); 'dotnet' is not on PATH." >&2; exit 1; }
 
-[ ${#need[@]} -eq 0 ] && exit 0
-if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
-  echo "Installing ${need[*]} with apt-get..."
-  export DEBIAN_FRONTEND=noninteractive
-  apt-get update -qq >/dev/null
-  apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
-else
-  echo "Missing: ${need[*]}. Install them first, e.g.: sudo apt-get install ${need[*]}" >&2
-  # The server still runs without bubblewrap (with a warning); ffmpeg it cannot do without.
-  for p in "${need[@]}"; do [ "$p" = bubblewrap ] || exit 1; done
+if [ ${#need[@]} -gt 0 ]; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    echo "Installing ${need[*]} with apt-get..."
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq >/dev/null
+    apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+  else
+    echo "Missing: ${need[*]}. Install them first, e.g.: sudo apt-get install ${need[*]}" >&2
+    # The server still runs without bubblewrap (with a warning); ffmpeg it cannot do without.
+    for p in "${need[@]}"; do [ "$p" = bubblewrap ] || exit 1; done
+  fi
+fi
+
+if [ "$target" = test ]; then
+  # The locked version of s3rver, installed once into tests/s3/node_modules (not committed).
+  s3dir=$(cd "$(dirname "$0")/.." && pwd)/tests/s3
+  if [ ! -f "$s3dir/node_modules/s3rver/package.json" ] || [ "$s3dir/package-lock.json" -nt "$s3dir/node_modules/.package-lock.json" ]; then
+    echo "Installing the test S3 server (s3rver) with npm..."
+    npm ci --prefix "$s3dir" --no-audit --no-fund --loglevel=error >/dev/null
+  fi
 fi

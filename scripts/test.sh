@@ -5,10 +5,14 @@ config=${1:-Release}
 results=TestResults
 rm -rf "$results"
 dotnet build Rendition.slnx -c "$config" --nologo -v quiet || { echo "0 passed, 1 failed"; exit 1; }
+# The S3-compatible server for the blob and S3 end-to-end tests; if it cannot start, those tests fail (never skip).
+source "$(dirname "$0")/test-s3.sh"
+s3_start
 status=0
 # The store suite runs on SQLite and on a real PostgreSQL; without one its PostgreSQL tests fail (they never skip).
 source "$(dirname "$0")/test-postgres.sh"
-trap pg_stop_test_cluster EXIT
+# One trap for both: a second `trap ... EXIT` would replace the first and leave a server running.
+trap 's3_stop; pg_stop_test_cluster' EXIT
 pg_start_test_cluster || { echo "Could not start PostgreSQL for the tests." >&2; status=1; }
 # One run per project, each with its own TRX file, so the counts below add up every project.
 for proj in tests/*/*.csproj; do

@@ -80,5 +80,27 @@ public sealed class RenditionOptions
 
     public TimeSpan LeaseDuration => TimeSpan.FromSeconds(LeaseSeconds);
 
+    /// <summary>Blobs in an S3-compatible bucket instead of local disk; null (the default) keeps them under the data directory.</summary>
+    public S3Options? S3 { get; set; }
+
     public string FullDataDir => Path.GetFullPath(DataDir);
+}
+
+/// <summary>Where the S3-compatible bucket is and how to reach it (<c>RENDITION_S3_*</c>).</summary>
+public sealed class S3Options
+{
+    public required string Bucket { get; init; }
+
+    /// <summary>Service URL of an S3-compatible server (MinIO, R2, Ceph…); null means AWS S3 in <see cref="Region"/>.</summary>
+    public Uri? Endpoint { get; init; }
+
+    public string Region { get; init; } = "us-east-1";
+
+    /// <summary>Static credentials; when both are null the SDK's default chain (environment, profile, instance role) is used.</summary>
+    public string? AccessKey { get; init; }
+
+    public string? SecretKey { get; init; }
+
+    /// <summary>Address the bucket as <c>endpoint/bucket/key</c> rather than <c>bucket.endpoint/key</c>.</summary>
+    public bool ForcePathStyle { get; init; }
 }

@@ -1,5 +1,6 @@
 using Microsoft.AspNetCore.Diagnostics;
 using Rendition.Blobs.Local;
+using Rendition.Blobs.S3;
 using Rendition.Core;
 using Rendition.Core.Commands;
 using Rendition.Core.Contracts;
@@ -16,7 +17,7 @@ using Rendition.Server.Endpoints;
 
 namespace Rendition.Server;
 
-/// <summary>Composes the service: the embedded default (SQLite, local blobs, in-process workers), or PostgreSQL when configured.</summary>
+/// <summary>Composes the service: the embedded default (SQLite, local blobs, in-process workers), or PostgreSQL and/or S3 when configured.</summary>
 public static class RenditionApp
 {
     /// <summary>Registers stores, execution and API services for the given settings.</summary>
@@ -35,9 +36,17 @@ public static class RenditionApp
         services.AddSingleton<WebhookDispatcher>();
         services.AddSingleton<JobRuntime>();
         services.AddSingleton(sp => new UrlSigner(UrlSigner.LoadOrCreateKey(Path.Combine(options.FullDataDir, "signing.key"))));
-        services.AddSingleton(sp => new LocalBlobStore(Path.Combine(options.FullDataDir, "blobs"), options.PublicUrl,
-            sp.GetRequiredService<UrlSigner>(), sp.GetRequiredService<TimeProvider>()));
-        services.AddSingleton<IBlobStore>(sp => sp.GetRequiredService<LocalBlobStore>());
+        if (options.S3 is { } s3)
+        {
+            services.AddSingleton(sp => new S3BlobStore(s3, sp.GetRequiredService<TimeProvider>()));
+            services.AddSingleton<IBlobStore>(sp => sp.GetRequiredService<S3BlobStore>());
+        }
+        else
+        {
+            services.AddSingleton(sp => new LocalBlobStore(Path.Combine(options.FullDataDir, "blobs"), options.PublicUrl,
+                sp.GetRequiredService<UrlSigner>(), sp.GetRequiredService<TimeProvider>()));
+            services.AddSingleton<IBlobStore>(sp => sp.GetRequiredService<LocalBlobStore>());
+        }
         services.AddSingleton<PrefixUrls>();
         services.AddSingleton<CommandValidator>();
         services.AddSingleton<CommandService>();
@@ -121,6 +130,11 @@ public static class RenditionApp
         }
         var options = RenditionSettings.Load(builder.Configuration);
         AddRendition(builder.Services, options);
+        if (options.S3 is not null)
+        {
+            // First, so the bucket exists before any worker or request stores a file in it.
+            builder.Services.AddHostedService<S3BucketSetup>();
+        }
         if (options.Workers > 0)
         {
             builder.Services.AddHostedService<JobWorkerService>();
@@ -168,7 +182,7 @@ public static class RenditionApp
         app.MapFiles();
         app.MapWebhooks();
         app.MapPresets();
-        app.MapStorage();
+        app.MapStorage(localBlobs: options.S3 is null);
         return app;
     }
 
@@ -193,6 +207,10 @@ public static class RenditionApp
                 throw new SettingsException("RENDITION_WORKERS=0 leaves a worker process with nothing to do.");
             }
             AddRendition(builder.Services, options);
+            if (options.S3 is not null)
+            {
+                builder.Services.AddHostedService<S3BucketSetup>();
+            }
             builder.Services.AddHostedService<JobWorkerService>();
             builder.Services.AddHostedService(sp => sp.GetRequiredService<WebhookDispatcher>());
             builder.Services.AddHostedService(sp => sp.GetRequiredService<FileRetentionService>());
@@ -234,4 +252,16 @@ public static class RenditionApp
         }
         return 0;
     }
+}
+
+/// <summary>Creates the S3 bucket at start when it is missing, so a fresh deployment needs no manual step.</summary>
+internal sealed class S3BucketSetup(S3BlobStore store, ILogger<S3BucketSetup> logger) : IHostedService
+{
+    public async Task StartAsync(CancellationToken cancellationToken)
+    {
+        await store.EnsureBucketAsync(cancellationToken);
+        logger.LogInformation("Storing files in S3 bucket {Bucket}", store.Bucket);
+    }
+
+    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 }

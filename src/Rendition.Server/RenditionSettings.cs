@@ -8,6 +8,9 @@ public static class RenditionSettings
 {
     public const string DefaultUrl = "http://localhost:8080";
 
+    private static readonly string[] S3Details =
+        ["RENDITION_S3_ENDPOINT", "RENDITION_S3_REGION", "RENDITION_S3_ACCESS_KEY", "RENDITION_S3_SECRET_KEY", "RENDITION_S3_FORCE_PATH_STYLE"];
+
     public static RenditionOptions Load(IConfiguration config)
     {
         var o = new RenditionOptions();
@@ -71,7 +74,56 @@ public static class RenditionSettings
             "off" or "none" => "off",
             var other => throw new SettingsException($"RENDITION_SANDBOX must be bwrap (the default) or off, got '{other}'."),
         };
+        o.S3 = LoadS3(config, o.UrlExpirySeconds);
         return o;
+    }
+
+    /// <summary>The S3 settings when <c>RENDITION_S3_BUCKET</c> is set; other <c>RENDITION_S3_*</c> without it are a mistake, not ignored.</summary>
+    private static S3Options? LoadS3(IConfiguration config, int urlExpirySeconds)
+    {
+        string? Get(string name) => config[name] is { } v && !string.IsNullOrWhiteSpace(v) ? v.Trim() : null;
+        var bucket = Get("RENDITION_S3_BUCKET");
+        if (bucket is null)
+        {
+            var stray = S3Details.FirstOrDefault(n => Get(n) is not null);
+            return stray is null ? null : throw new SettingsException($"{stray} is set but RENDITION_S3_BUCKET is not; set the bucket to store files in S3, or unset {stray}.");
+        }
+        // S3's bucket naming rules, so a typo stops the start rather than the first upload.
+        if (bucket.Length is < 3 or > 63 || !bucket.All(c => char.IsAsciiLetterLower(c) || char.IsAsciiDigit(c) || c is '-' or '.')
+            || !char.IsAsciiLetterOrDigit(bucket[0]) || !char.IsAsciiLetterOrDigit(bucket[^1]))
+        {
+            throw new SettingsException($"RENDITION_S3_BUCKET must be a bucket name of 3 to 63 lower-case letters, digits, '-' or '.', starting and ending with a letter or digit, got '{bucket}'.");
+        }
+        Uri? endpoint = null;
+        if (Get("RENDITION_S3_ENDPOINT") is { } rawEndpoint
+            && (!Uri.TryCreate(rawEndpoint, UriKind.Absolute, out endpoint) || endpoint.Scheme is not ("http" or "https") || endpoint.Query.Length > 0))
+        {
+            throw new SettingsException($"RENDITION_S3_ENDPOINT must be an absolute http(s) URL such as http://minio:9000, got '{rawEndpoint}'.");
+        }
+        var region = Get("RENDITION_S3_REGION") ?? "us-east-1";
+        if (!region.All(c => char.IsAsciiLetterLower(c) || char.IsAsciiDigit(c) || c == '-'))
+        {
+            throw new SettingsException($"RENDITION_S3_REGION must be a region name such as us-east-1, got '{region}'.");
+        }
+        var accessKey = Get("RENDITION_S3_ACCESS_KEY");
+        var secretKey = Get("RENDITION_S3_SECRET_KEY");
+        if ((accessKey is null) != (secretKey is null))
+        {
+            throw new SettingsException("RENDITION_S3_ACCESS_KEY and RENDITION_S3_SECRET_KEY must be set together (or neither, to use the AWS SDK's default credentials).");
+        }
+        if (urlExpirySeconds > 7 * 24 * 3600)
+        {
+            throw new SettingsException($"RENDITION_URL_EXPIRY_SECONDS must be at most 604800 (7 days) with S3 storage: presigned URLs cannot live longer; got {urlExpirySeconds}.");
+        }
+        return new S3Options
+        {
+            Bucket = bucket,
+            Endpoint = endpoint,
+            Region = region,
+            AccessKey = accessKey,
+            SecretKey = secretKey,
+            ForcePathStyle = Bool(config, "RENDITION_S3_FORCE_PATH_STYLE", false),
+        };
     }
 
     /// <summary>The first listen URL, with wildcard hosts replaced by localhost.</summary>

@@ -1,3 +1,4 @@
+using Rendition.Core.Storage;
 using System.Text.Json;
 using System.Text.RegularExpressions;
 using Rendition.Core.Contracts;
@@ -9,7 +10,7 @@ namespace Rendition.Core.Commands;
 public sealed record ValidatedCommand(OriginalRequest Request, string? MetadataJson, string? WebhookUrl, int MaxSeconds, int VcpuCount);
 
 /// <summary>Validates submissions: alias rules, placeholders, file names, limits, URLs and the command policy.</summary>
-public sealed partial class CommandValidator(RenditionOptions options)
+public sealed partial class CommandValidator(RenditionOptions options, IBlobStore? blobs = null)
 {
     public const int MaxMetadataKeys = 10;
     public const int MaxCommandLength = 65536;
@@ -337,6 +338,9 @@ public sealed partial class CommandValidator(RenditionOptions options)
         return Math.Clamp(value ?? Environment.ProcessorCount, 1, Environment.ProcessorCount);
     }
 
+    // The server's own storage URLs may be on a private address (the API's, or a private S3 endpoint's); they are read
+    // from the store for the owning account, not over the network.
     private bool IsOwnUrl(Uri uri) =>
-        uri.AbsoluteUri.StartsWith(options.PublicUrl.TrimEnd('/') + "/storage/", StringComparison.OrdinalIgnoreCase);
+        uri.AbsoluteUri.StartsWith(options.PublicUrl.TrimEnd('/') + "/storage/", StringComparison.OrdinalIgnoreCase)
+        || (blobs is not null && blobs.TryResolveOwnUrl(uri, out _));
 }

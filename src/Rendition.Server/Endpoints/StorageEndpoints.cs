@@ -10,15 +10,20 @@ namespace Rendition.Server.Endpoints;
 /// <summary>Signed, unauthenticated downloads of locally stored files, with Range support.</summary>
 public static class StorageEndpoints
 {
-    public static IEndpointRouteBuilder MapStorage(this IEndpointRouteBuilder app)
+    /// <summary>Maps the folder route always (manifests link through it), and single-file downloads only when <paramref name="localBlobs"/>.</summary>
+    public static IEndpointRouteBuilder MapStorage(this IEndpointRouteBuilder app, bool localBlobs = true)
     {
         app.MapMethods(PrefixUrls.RoutePrefix + "{expires}/{sig}/{prefix}/{file}", ["GET", "HEAD"], DownloadFromFolder);
-        app.MapMethods(LocalBlobStore.RoutePrefix + "{**key}", ["GET", "HEAD"], Download);
+        if (localBlobs)
+        {
+            // Other stores hand out their own signed URLs (S3: presigned); the API serves no single files for them.
+            app.MapMethods(LocalBlobStore.RoutePrefix + "{**key}", ["GET", "HEAD"], Download);
+        }
         return app;
     }
 
     /// <summary>A file of a signed folder (a manifest's segments): served from disk, or redirected to the blob store's own signed URL.</summary>
-    private static IResult DownloadFromFolder(string expires, string sig, string prefix, string file, PrefixUrls folders, IBlobStore blobs, HttpContext context)
+    private static async Task<IResult> DownloadFromFolder(string expires, string sig, string prefix, string file, PrefixUrls folders, IBlobStore blobs, HttpContext context)
     {
         if (!long.TryParse(expires, NumberStyles.Integer, CultureInfo.InvariantCulture, out var until) || !folders.Verify(prefix, until, sig))
         {
@@ -34,6 +39,25 @@ public static class StorageEndpoints
             }
             context.Response.Headers.CacheControl = "private, max-age=3600";
             return TypedResults.PhysicalFile(path, MediaTypes.ForFileName(path), enableRangeProcessing: true);
+        }
+        if (MediaTypes.Extension(file) is "m3u8" or "mpd")
+        {
+            // Players resolve a manifest's relative references against the URL they finally read it from: redirected to
+            // the store, its segments would resolve to unsigned store URLs. Manifests are small, so they are relayed.
+            var temp = Path.GetTempFileName();
+            try
+            {
+                await blobs.CopyToFileAsync(key, temp, context.RequestAborted);
+                return TypedResults.Bytes(await File.ReadAllBytesAsync(temp, context.RequestAborted), MediaTypes.ForFileName(file));
+            }
+            catch (IOException)
+            {
+                return ApiResults.NotFound("The file");
+            }
+            finally
+            {
+                File.Delete(temp);
+            }
         }
         return TypedResults.Redirect(blobs.GetDownloadUrl(key, TimeSpan.FromMinutes(10)));
     }

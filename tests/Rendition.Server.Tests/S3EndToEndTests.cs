@@ -1,0 +1,106 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json.Nodes;
+using Rendition.Server.Tests.Infrastructure;
+
+namespace Rendition.Server.Tests;
+
+/// <summary>The real server with its files in the test S3 server (started by <c>make test</c>, see scripts/test-s3.sh).</summary>
+public sealed class S3EndToEndTests
+{
+    private static string Endpoint => Environment.GetEnvironmentVariable("RENDITION_TEST_S3_ENDPOINT") is { Length: > 0 } e
+        ? e.TrimEnd('/')
+        : throw new InvalidOperationException("RENDITION_TEST_S3_ENDPOINT is not set: run `make test`, or wrap the command in scripts/test-s3.sh.");
+
+    private static Task<RenditionTestServer> StartOnS3Async(string bucket) =>
+        RenditionTestServer.StartAsync(allowPrivateUrls: false, extraSettings: new Dictionary<string, string?>
+        {
+            ["RENDITION_S3_BUCKET"] = bucket,
+            ["RENDITION_S3_ENDPOINT"] = Endpoint,
+            ["RENDITION_S3_REGION"] = "us-east-1",
+            ["RENDITION_S3_ACCESS_KEY"] = "S3RVER",
+            ["RENDITION_S3_SECRET_KEY"] = "S3RVER",
+            ["RENDITION_S3_FORCE_PATH_STYLE"] = "true",
+        });
+
+    [Fact]
+    public async Task Command_StoresItsOutputInS3_BehindAPresignedUrl_UsableAsInputAndDeletable()
+    {
+        var endpoint = Endpoint;
+        // A bucket that does not exist yet: the server must create it at start.
+        var bucket = $"e2e-{Guid.NewGuid():N}";
+        await using var server = await StartOnS3Async(bucket);
+
+        var id = await server.SubmitAsync(new
+        {
+            input_files = new { },
+            output_files = new { out_video = "generated.mp4" },
+            ffmpeg_command = "-f lavfi -i testsrc2=s=64x48:d=1 -c:v libx264 -preset ultrafast -pix_fmt yuv420p {{out_video}}",
+        });
+        var poll = await server.WaitAsync(id);
+        Assert.True(poll["status"]!.GetValue<string>() == "SUCCESS", poll.ToJsonString());
+        var url = poll["output_files"]!["out_video"]!["storage_url"]!.GetValue<string>();
+        Assert.StartsWith($"{endpoint}/{bucket}/", url, StringComparison.Ordinal);
+
+        using var anonymous = new HttpClient();
+        var local = Path.Combine(server.DataDir, "downloaded.mp4");
+        using var download = await anonymous.GetAsync(url);
+        Assert.True(download.IsSuccessStatusCode, $"{url} answered {(int)download.StatusCode}: {await download.Content.ReadAsStringAsync()}");
+        await File.WriteAllBytesAsync(local, await download.Content.ReadAsByteArrayAsync());
+        var stream = (await TestMedia.ProbeAsync(local)).GetProperty("streams")[0];
+        Assert.Equal(64, stream.GetProperty("width").GetInt32());
+        Assert.Equal(48, stream.GetProperty("height").GetInt32());
+        Assert.False(Directory.Exists(Path.Combine(server.DataDir, "blobs")) && Directory.EnumerateFiles(Path.Combine(server.DataDir, "blobs"), "*", SearchOption.AllDirectories).Any(),
+            "with S3 configured nothing is kept on local disk");
+        // The local download endpoint is not served when files live in S3.
+        Assert.Equal(HttpStatusCode.NotFound, (await anonymous.GetAsync($"{server.BaseUrl}/storage/x/y.mp4?expires=1&sig=x")).StatusCode);
+
+        // The presigned URL as an input: private addresses are refused here, so this works only because the server
+        // recognises its own bucket's URL and reads the object from S3 for the owning account.
+        var second = await server.SubmitAsync(new
+        {
+            input_files = new { in_video = url },
+            output_files = new { out_small = "small.mp4" },
+            ffmpeg_command = "-i {{in_video}} -vf scale=32:24 -c:v libx264 -preset ultrafast -pix_fmt yuv420p {{out_small}}",
+        });
+        var secondPoll = await server.WaitAsync(second);
+        Assert.True(secondPoll["status"]!.GetValue<string>() == "SUCCESS", secondPoll.ToJsonString());
+        Assert.Equal(32, secondPoll["output_files"]!["out_small"]!["width"]!.GetValue<int>());
+
+        // Another account's command cannot read it from storage; it is fetched as an ordinary (here: private, so refused) URL.
+        using var other = await server.CreateAccountClientAsync();
+        var foreign = await server.SubmitAsync(new
+        {
+            input_files = new { in_video = url },
+            output_files = new { out_small = "small.mp4" },
+            ffmpeg_command = "-i {{in_video}} -c copy {{out_small}}",
+        }, client: other);
+        Assert.Equal("FAILED", (await server.WaitAsync(foreign, client: other))["status"]!.GetValue<string>());
+
+        var deleted = await server.Http.DeleteAsync($"/api/v1/commands/{id}/files");
+        Assert.Equal(HttpStatusCode.OK, deleted.StatusCode);
+        Assert.Equal(1, (await deleted.Content.ReadFromJsonAsync<JsonObject>())!["files_deleted"]!.GetValue<int>());
+        // The URL is still validly signed, but the object is gone from the bucket.
+        Assert.Equal(HttpStatusCode.NotFound, (await anonymous.GetAsync(url)).StatusCode);
+    }
+
+    [Fact]
+    public async Task HlsOutput_InS3_PlaysThroughItsStorageUrl()
+    {
+        await using var server = await StartOnS3Async($"e2e-{Guid.NewGuid():N}");
+        var poll = await server.WaitAsync(await server.SubmitAsync(new
+        {
+            input_files = new { },
+            output_files = new { out_playlist_hls = "index.m3u8" },
+            ffmpeg_command = "-f lavfi -i testsrc2=s=64x48:r=25:d=2 -c:v libx264 -preset ultrafast -g 25 -f hls -hls_time 1 " +
+                "-hls_playlist_type vod -hls_segment_filename seg_%03d.ts {{out_playlist_hls}}",
+        }));
+        Assert.True(poll["status"]!.GetValue<string>() == "SUCCESS", poll.ToJsonString());
+        var url = poll["output_files"]!["out_playlist_hls"]!["storage_url"]!.GetValue<string>();
+
+        // ffprobe follows the manifest to every segment over HTTP, as a player does; segments come from the bucket.
+        var probe = await TestMedia.RunAsync("ffprobe", ["-v", "error", "-show_entries", "format=duration", "-of", "csv=p=0", url]);
+        Assert.True(probe.ExitCode == 0, probe.Stderr);
+        Assert.InRange(double.Parse(probe.Stdout.Trim(), System.Globalization.CultureInfo.InvariantCulture), 1.8, 2.2);
+    }
+}
