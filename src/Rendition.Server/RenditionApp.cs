@@ -120,6 +120,8 @@ public static class RenditionApp
     public static WebApplication Build(string[] args, IDictionary<string, string?>? overrides = null)
     {
         var builder = WebApplication.CreateSlimBuilder(args);
+        // A line per request is noise at this rate (and costs throughput); RENDITION's own logs stay at Information.
+        builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
         if (overrides is not null)
         {
             builder.Configuration.AddInMemoryCollection(overrides);
