@@ -6,8 +6,8 @@
 #   BENCH_SRC        tree whose server is measured (default: this repository)
 #   BENCH_OUT        results file (default bench/results.md; "-" prints only)
 #   BENCH_N=30       sequential tiny jobs (overhead)        BENCH_BURST=200    jobs submitted at once (throughput)
-#   BENCH_WARMUP=60  jobs run first (JIT tier-up)           BENCH_HEAVY_REPS=3 heavy transcodes, each side
-#   BENCH_WRK_SECONDS=10  BENCH_WRK_CONNECTIONS=64          BENCH_BIG_MB=2048  BENCH_POLL_MS=5
+#   BENCH_WARMUP=60  jobs run first (JIT tier-up)           BENCH_HEAVY_REPS=5 heavy transcodes, each side
+#   BENCH_WRK_SECONDS=10  BENCH_WRK_CONNECTIONS=64          BENCH_BIG_MB=2048  BENCH_POLL_MS=5  BENCH_HEAVY_POLL_MS=1000
 #   BENCH_SECTIONS=overhead,throughput,heavy,api,memory    BENCH_JSON=FILE    headline numbers as JSON too
 #   RENDITION_WORKERS (default: CPU count)  RENDITION_SANDBOX (passed on when set)  BENCH_KEEP=1 keeps the work dir
 set -euo pipefail

@@ -336,7 +336,9 @@ internal sealed class Bench(Config cfg) : IAsyncDisposable
 
     private async Task HeavyAsync()
     {
-        Say($"3/5 heavy: x264 medium 720p of the 10 s input, {cfg.HeavyReps} reps, raw and service interleaved");
+        // Polled every second, not every 5 ms: on 2 cores a 5 ms poller (and the handler answering it) slowed x264 by
+        // 10-30 % in trials, 50 ms still by 6-9 %. The service time is taken from the server's own clock instead.
+        Say($"3/5 heavy: x264 medium 720p of the 10 s input, {cfg.HeavyReps} reps, raw and service interleaved, polled every {cfg.HeavyPollMs} ms");
         var raw = Dir("raw");
         const string user = "-i {{in_v}} -c:v libx264 -preset medium -c:a copy {{out_v}}";
         var job = ServerProcess.Job(new Dictionary<string, string> { ["in_v"] = InputUrl }, new Dictionary<string, string> { ["out_v"] = "h.mp4" }, user);
@@ -353,9 +355,13 @@ internal sealed class Bench(Config cfg) : IAsyncDisposable
 
             var t0 = Stopwatch.GetTimestamp();
             var id = await _server!.SubmitAsync(job.DeepClone().AsObject());
-            var (p, done) = await _server.WaitAsync(id, cfg.PollMs, TimeSpan.FromMinutes(3));
+            var submitted = Stopwatch.GetTimestamp();
+            var (p, done) = await _server.WaitAsync(id, cfg.HeavyPollMs, TimeSpan.FromMinutes(3));
             ServerProcess.EnsureSuccess("heavy job", p);
-            h.Service.Add(Stats.Ms(t0, done));
+            // Service time: the POST's round trip plus the server's own created→completed; the client sees SUCCESS at its next poll.
+            h.Service.Add(Stats.Ms(t0, submitted) + (p.TotalSeconds ?? double.NaN) * 1000);
+            h.Observed.Add(Stats.Ms(t0, done));
+            h.ServerTotal.Add((p.TotalSeconds ?? double.NaN) * 1000);
             h.ServerFfmpeg.Add((p.FfmpegSeconds ?? double.NaN) * 1000);
         }
     }
@@ -508,6 +514,8 @@ internal sealed class HeavyResult
     public List<double> RawProbe { get; } = [];
     public List<double> Service { get; } = [];
     public List<double> ServerFfmpeg { get; } = [];
+    public List<double> ServerTotal { get; } = [];
+    public List<double> Observed { get; } = [];
 }
 
 internal sealed class MemoryResult
@@ -686,7 +694,7 @@ internal sealed class Report
             var s = Stats.Median(h.Service);
             var r = Stats.Median(h.Raw);
             sb.AppendLine(CultureInfo.InvariantCulture,
-                $"| 3 | Heavy: the 10 s 720p input to x264 medium (`{h.Command}`), median of {h.Service.Count} | **{F(s / 1000, "0.00")} s** (ffmpeg inside: {F(Stats.Median(h.ServerFfmpeg) / 1000, "0.00")} s) | raw ffmpeg: {F(r / 1000, "0.00")} s (+ ffprobe {F(Stats.Median(h.RawProbe))} ms) | **×{F(s / r, "0.000")}** (+{F(s - r)} ms) | ≤ 1.03 | {Met(s / r <= 1.03)} |");
+                $"| 3 | Heavy: the 10 s 720p input to x264 medium (`{h.Command}`), median of {h.Service.Count}; service time = POST round trip + the server's created→completed (polled every {c.HeavyPollMs} ms so the poller does not slow x264) | **{F(s / 1000, "0.00")} s** (ffmpeg inside {F(Stats.Median(h.ServerFfmpeg) / 1000, "0.00")} s; client saw SUCCESS at {F(Stats.Median(h.Observed) / 1000, "0.00")} s) | raw ffmpeg: {F(r / 1000, "0.00")} s (+ ffprobe {F(Stats.Median(h.RawProbe))} ms) | **×{F(s / r, "0.000")}** (+{F(s - r)} ms) | ≤ 1.03 | {Met(s / r <= 1.03)} |");
         }
         if (ApiPoll is { } ap && ApiHealth is { } ah)
         {
@@ -772,6 +780,8 @@ internal sealed class Report
             ["cpu_per_job_driver_ms"] = Throughput.DriverCpu,
             ["heavy_service_ms"] = M(Heavy.Service),
             ["heavy_raw_ms"] = M(Heavy.Raw),
+            ["heavy_server_total_ms"] = M(Heavy.ServerTotal),
+            ["heavy_server_ffmpeg_ms"] = M(Heavy.ServerFfmpeg),
             ["api_poll_rps"] = ApiPoll?.RequestsPerSecond ?? double.NaN,
             ["api_poll_p99_ms"] = ApiPoll?.P99Ms ?? double.NaN,
             ["api_health_rps"] = ApiHealth?.RequestsPerSecond ?? double.NaN,

@@ -18,12 +18,13 @@ public sealed class Config
     public string Source { get; init; } = "";
     public int N { get; init; } = 30;
     public int Burst { get; init; } = 200;
-    public int HeavyReps { get; init; } = 3;
+    public int HeavyReps { get; init; } = 5;
     public int WrkSeconds { get; init; } = 10;
     public int WrkConnections { get; init; } = 64;
     public int BigMb { get; init; } = 2048;
     public int PollMs { get; init; } = 5;
     public int Warmup { get; init; } = 60;
+    public int HeavyPollMs { get; init; } = 1000;
     public int Workers { get; init; } = Environment.ProcessorCount;
     public string? Sandbox { get; init; }
     public HashSet<string> Sections { get; init; } = ["overhead", "throughput", "heavy", "api", "memory"];
@@ -56,12 +57,13 @@ public sealed class Config
             Source = S("BENCH_SRC") ?? "",
             N = I("BENCH_N", 30, 3, 1000),
             Burst = I("BENCH_BURST", 200, 2, 5000),
-            HeavyReps = I("BENCH_HEAVY_REPS", 3, 1, 20),
+            HeavyReps = I("BENCH_HEAVY_REPS", 5, 1, 20),
             WrkSeconds = I("BENCH_WRK_SECONDS", 10, 1, 120),
             WrkConnections = I("BENCH_WRK_CONNECTIONS", 64, 1, 4096),
             BigMb = I("BENCH_BIG_MB", 2048, 16, 8192),
             PollMs = I("BENCH_POLL_MS", 5, 1, 1000),
             Warmup = I("BENCH_WARMUP", 60, 1, 1000),
+            HeavyPollMs = I("BENCH_HEAVY_POLL_MS", 1000, 1, 5000),
             Workers = I("RENDITION_WORKERS", Environment.ProcessorCount, 1, 1024),
             Sandbox = S("RENDITION_SANDBOX"),
             Sections = sections is null ? ["overhead", "throughput", "heavy", "api", "memory"] : [.. sections.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)],
