@@ -82,13 +82,14 @@ public sealed class FfmpegTools
     /// reported in <see cref="ProcessResult.LimitExceeded"/>; progress lines go to <paramref name="onProgressLine"/>.
     /// </summary>
     public async Task<ProcessResult> RunFfmpegAsync(IReadOnlyList<string> userTokens, string jobDirectory, int vcpuCount, TimeSpan timeout,
-        IReadOnlyCollection<string> inputFiles, Action<string>? onProgressLine, CancellationToken ct)
+        IReadOnlyCollection<string> inputFiles, ProgressParser? progress, CancellationToken ct)
     {
         var args = BuildArguments(userTokens, FormatWhitelist);
         var command = Limit(_sandbox.Wrap(_ffmpeg, args, jobDirectory, inputFiles), vcpuCount);
         var result = await ProcessRunner.RunAsync(command, jobDirectory, timeout, new ProcessWatch
         {
-            OnStdoutLine = onProgressLine,
+            OnStdoutLine = progress is null ? null : progress.OnLine,
+            OnStderrLine = progress is null ? null : progress.OnLogLine,
             StderrChars = LogChars,
             CheckLimits = () => CheckJobDirectory(jobDirectory, inputFiles),
         }, ct);
@@ -146,13 +147,6 @@ public sealed class FfmpegTools
         ProcessRunner.RunAsync(
             Limit(_sandbox.Wrap(_ffprobe, ["-v", "error", "-protocol_whitelist", "file", "-format_whitelist", FormatWhitelist, .. args[..^1], "-i", args[^1]], jobDirectory, []), int.MaxValue),
             jobDirectory, TimeSpan.FromSeconds(120), new ProcessWatch { CaptureStdout = true }, ct);
-
-    /// <summary>A job file's duration in seconds (for progress), or null.</summary>
-    public async Task<double?> DurationAsync(string jobDirectory, string fileName, CancellationToken ct)
-    {
-        var result = await RunProbeAsync(jobDirectory, ["-show_entries", "format=duration", "-of", "csv=p=0", fileName], ct);
-        return result.ExitCode == 0 && double.TryParse(result.StandardOutput.Trim(), NumberStyles.Float, CultureInfo.InvariantCulture, out var d) && d > 0 ? d : null;
-    }
 
     private async Task<Dictionary<int, long>?> PacketBytesAsync(string jobDirectory, string fileName, CancellationToken ct)
     {

@@ -180,16 +180,8 @@ public sealed partial class JobProcessor(
                 tokens.RemoveAt(0);
             }
             var userTokens = tokens.Select(t => Placeholders.Substitute(t, names)).ToList();
-            var expected = new ExpectedDuration(ProgressParser.Bound(userTokens));
-            var progress = new ProgressParser(step + 1, commands.Count, () => expected.Seconds, p => running.Progress = p);
-            // Only a step still running after a moment learns its input's length (for a percentage): short jobs pay nothing.
-            using var probeCancel = CancellationTokenSource.CreateLinkedTokenSource(ct);
-            var durationProbe = expected.Seconds is null && FirstInput(userTokens) is { } firstInput && inputNames.Contains(firstInput)
-                ? ProbeLaterAsync(jobDir, firstInput, expected, probeCancel.Token)
-                : Task.CompletedTask;
-            var result = await tools.RunFfmpegAsync(userTokens, jobDir, command.VcpuCount, budget - ffmpegTime, inputNames, progress.OnLine, ct);
-            await probeCancel.CancelAsync();
-            await durationProbe;
+            var progress = new ProgressParser(step + 1, commands.Count, ProgressParser.Bound(userTokens), p => running.Progress = p);
+            var result = await tools.RunFfmpegAsync(userTokens, jobDir, command.VcpuCount, budget - ffmpegTime, inputNames, progress, ct);
             ffmpegTime += result.Elapsed;
             var stepLabel = commands.Count > 1 ? $"Step {step + 1} of {commands.Count}: " : "";
             log.Add(commands.Count > 1 ? $"--- step {step + 1} of {commands.Count} ---\n" : "", result.StandardErrorTail);
@@ -353,36 +345,6 @@ public sealed partial class JobProcessor(
         catch (OperationCanceledException)
         {
         }
-    }
-
-    /// <summary>The expected length of a step's output, once known.</summary>
-    private sealed class ExpectedDuration(double? seconds)
-    {
-        public double? Seconds { get; set; } = seconds;
-    }
-
-    private async Task ProbeLaterAsync(string jobDir, string input, ExpectedDuration expected, CancellationToken ct)
-    {
-        try
-        {
-            await Task.Delay(TimeSpan.FromMilliseconds(300), time, ct);
-            expected.Seconds = await tools.DurationAsync(jobDir, input, ct);
-        }
-        catch (OperationCanceledException)
-        {
-        }
-    }
-
-    private static string? FirstInput(List<string> tokens)
-    {
-        for (var i = 0; i + 1 < tokens.Count; i++)
-        {
-            if (tokens[i] == "-i")
-            {
-                return tokens[i + 1];
-            }
-        }
-        return null;
     }
 
     private void TryDeleteDirectory(string dir)

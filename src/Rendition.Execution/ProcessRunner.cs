@@ -19,6 +19,9 @@ public sealed record ProcessWatch
     /// <summary>Called for each stdout line as it arrives (ffmpeg's <c>-progress pipe:1</c>).</summary>
     public Action<string>? OnStdoutLine { get; init; }
 
+    /// <summary>Called for each stderr line as it arrives (ffmpeg's log header tells the inputs' durations).</summary>
+    public Action<string>? OnStderrLine { get; init; }
+
     /// <summary>How much of stderr's end to keep, in characters.</summary>
     public int StderrChars { get; init; } = 4000;
 
@@ -77,6 +80,7 @@ public static class ProcessRunner
             {
                 return;
             }
+            watch.OnStderrLine?.Invoke(e.Data);
             lock (stderr)
             {
                 stderr.Append(e.Data).Append('\n');

@@ -66,6 +66,37 @@ public sealed class JobControlTests(ServerFixture fx)
     }
 
     [Fact]
+    public async Task Progress_WithoutAnExplicitLength_TakesItsPercentageFromTheInputsDuration()
+    {
+        // No -t: the expected length is the input's, read from ffmpeg's own log header (no extra ffprobe run).
+        var id = await fx.Server.SubmitAsync(new
+        {
+            input_files = new { in_v = fx.Inputs.Url("sample.mp4") },
+            output_files = new { out_v = "paced.mp4" },
+            ffmpeg_command = "-re -i {{in_v}} -c:v libx264 -preset ultrafast -an {{out_v}}",
+        });
+        var percents = new List<double>();
+        while (true)
+        {
+            var poll = (await fx.Server.Http.GetFromJsonAsync<JsonObject>($"/api/v1/commands/{id}"))!;
+            var status = poll["status"]!.GetValue<string>();
+            if (status is "SUCCESS" or "FAILED")
+            {
+                Assert.Equal("SUCCESS", status);
+                break;
+            }
+            if (poll["progress"]?["percent"] is JsonValue p)
+            {
+                percents.Add(p.GetValue<double>());
+            }
+            await Task.Delay(100);
+        }
+        Assert.NotEmpty(percents);
+        Assert.All(percents, p => Assert.InRange(p, 0, 100));
+        Assert.Contains(percents, p => p is > 0 and < 100);
+    }
+
+    [Fact]
     public async Task Cancel_OfARunningJob_EndsItCancelledWithinTwoSeconds_AndKillsFfmpeg()
     {
         var id = await fx.Server.SubmitAsync(Slow("cancel.mp4", 30));
