@@ -198,7 +198,7 @@ public sealed class SqliteStore(SqliteDatabase db, TimeProvider time) : IAccount
 
     public async Task SaveProgressAsync(Guid commandId, string progressJson, CancellationToken ct)
     {
-        await using var c = await db.OpenAsync(ct);
+        await using var c = await db.OpenAsync(ct, durable: false);
         await using var cmd = Command(c, "UPDATE commands SET progress_json = $p WHERE id = $id AND status = $processing",
             ("$p", progressJson), ("$id", commandId.ToString()), ("$processing", CommandStatus.Processing));
         await cmd.ExecuteNonQueryAsync(ct);
@@ -250,7 +250,7 @@ public sealed class SqliteStore(SqliteDatabase db, TimeProvider time) : IAccount
 
     public async Task SaveLogAsync(Guid commandId, string log, CancellationToken ct)
     {
-        await using var c = await db.OpenAsync(ct);
+        await using var c = await db.OpenAsync(ct, durable: false);
         await using var cmd = Command(c, "INSERT INTO command_logs (command_id, log) VALUES ($id, $log) ON CONFLICT (command_id) DO UPDATE SET log = excluded.log",
             ("$id", commandId.ToString()), ("$log", log));
         await cmd.ExecuteNonQueryAsync(ct);
@@ -314,38 +314,55 @@ public sealed class SqliteStore(SqliteDatabase db, TimeProvider time) : IAccount
             RETURNING {FileColumns}
             """, ct, ("$command", commandId.ToString()), ("$account", accountId.ToString()));
 
-    public async Task<(CommandRecord Command, IReadOnlyList<FileRecord> Files)?> GetAsync(Guid accountId, Guid commandId, CancellationToken ct)
-    {
-        await using var c = await db.OpenAsync(ct);
-        CommandRecord command;
-        await using (var cmd = Command(c, $"SELECT {CommandColumns} FROM commands WHERE id = $id AND account_id = $account",
-            ("$id", commandId.ToString()), ("$account", accountId.ToString())))
-        await using (var r = await cmd.ExecuteReaderAsync(ct))
-        {
-            if (!await r.ReadAsync(ct))
-            {
-                return null;
-            }
-            command = ReadCommand(r);
-        }
+    private const string GetCommandSql = $"SELECT {CommandColumns} FROM commands WHERE id = $id AND account_id = $account";
+    private const string GetFilesSql = $"SELECT {FileColumns} FROM files WHERE command_id = $id ORDER BY rowid";
 
-        var files = new List<FileRecord>();
-        await using (var cmd = Command(c, $"SELECT {FileColumns} FROM files WHERE command_id = $id ORDER BY rowid", ("$id", commandId.ToString())))
-        await using (var r = await cmd.ExecuteReaderAsync(ct))
+    public Task<(CommandRecord Command, IReadOnlyList<FileRecord> Files)?> GetAsync(Guid accountId, Guid commandId, CancellationToken ct)
+    {
+        // The poll's read: prepared statements on a kept connection (SQLite's own calls are synchronous anyway).
+        var session = db.RentRead();
+        var healthy = false;
+        try
         {
-            while (await r.ReadAsync(ct))
+            var id = commandId.ToString();
+            var cmd = session.Command(GetCommandSql);
+            cmd.Parameters.AddWithValue("$id", id);
+            cmd.Parameters.AddWithValue("$account", accountId.ToString());
+            CommandRecord command;
+            using (var r = cmd.ExecuteReader())
             {
-                files.Add(ReadFile(r));
+                if (!r.Read())
+                {
+                    healthy = true;
+                    return Task.FromResult<(CommandRecord, IReadOnlyList<FileRecord>)?>(null);
+                }
+                command = ReadCommand(r);
             }
+            var files = new List<FileRecord>();
+            var fcmd = session.Command(GetFilesSql);
+            fcmd.Parameters.AddWithValue("$id", id);
+            using (var r = fcmd.ExecuteReader())
+            {
+                while (r.Read())
+                {
+                    files.Add(ReadFile(r));
+                }
+            }
+            healthy = true;
+            return Task.FromResult<(CommandRecord, IReadOnlyList<FileRecord>)?>((command, files));
         }
-        return (command, files);
+        finally
+        {
+            // A session that threw is not reused: its connection may be in any state.
+            db.ReturnRead(session, healthy);
+        }
     }
 
     public async Task<JobLease?> TryClaimAsync(TimeSpan leaseDuration, int maxPerAccount, CancellationToken ct)
     {
         var token = Guid.NewGuid();
         var now = Now;
-        await using var c = await db.OpenAsync(ct);
+        await using var c = await db.OpenAsync(ct, durable: false);
         // One statement, so two workers can never take the same job.
         await using var cmd = Command(c, $"""
             UPDATE commands SET status = $processing, lease_token = $token, lease_expires_at = $expires,
@@ -369,7 +386,7 @@ public sealed class SqliteStore(SqliteDatabase db, TimeProvider time) : IAccount
 
     public async Task<bool> HeartbeatAsync(JobLease lease, TimeSpan leaseDuration, CancellationToken ct)
     {
-        await using var c = await db.OpenAsync(ct);
+        await using var c = await db.OpenAsync(ct, durable: false);
         await using var cmd = Command(c, "UPDATE commands SET lease_expires_at = $expires WHERE id = $id AND lease_token = $token",
             ("$expires", Now + (long)leaseDuration.TotalMilliseconds), ("$id", lease.Command.Id.ToString()), ("$token", lease.Token.ToString()));
         return await cmd.ExecuteNonQueryAsync(ct) == 1;
@@ -377,7 +394,7 @@ public sealed class SqliteStore(SqliteDatabase db, TimeProvider time) : IAccount
 
     public async Task<bool> CompleteAsync(JobLease lease, double ffmpegSeconds, IReadOnlyList<FileRecord> files, CancellationToken ct)
     {
-        await using var c = await db.OpenAsync(ct);
+        await using var c = await db.OpenAsync(ct, durable: false);
         await using var tx = (SqliteTransaction)await c.BeginTransactionAsync(ct);
         await using (var cmd = Command(c, """
             UPDATE commands SET status = $success, completed_at = $now, ffmpeg_seconds = $ffmpeg, lease_token = NULL, lease_expires_at = NULL
@@ -405,7 +422,7 @@ public sealed class SqliteStore(SqliteDatabase db, TimeProvider time) : IAccount
 
     public async Task<bool> FailAsync(JobLease lease, string errorStatus, string errorMessage, double? ffmpegSeconds, CancellationToken ct)
     {
-        await using var c = await db.OpenAsync(ct);
+        await using var c = await db.OpenAsync(ct, durable: false);
         await using var tx = (SqliteTransaction)await c.BeginTransactionAsync(ct);
         await using (var cmd = Command(c, """
             UPDATE commands SET status = $failed, completed_at = $now, ffmpeg_seconds = $ffmpeg, error_status = $estatus,
