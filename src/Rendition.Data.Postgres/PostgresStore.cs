@@ -490,6 +490,28 @@ public sealed class PostgresStore(PostgresDatabase db, TimeProvider time) : IAcc
         return true;
     }
 
+    public async Task<bool> ReleaseAsync(JobLease lease, CancellationToken ct)
+    {
+        await using var c = await db.OpenAsync(ct);
+        await using var tx = await c.BeginTransactionAsync(ct);
+        await using (var cmd = Command(c, tx, """
+            UPDATE commands SET status = @queued, lease_token = NULL, lease_expires_at = NULL
+            WHERE id = @id AND lease_token = @token AND status = @processing
+            """,
+            Sql.Text("queued", CommandStatus.Queued), Sql.Text("processing", CommandStatus.Processing),
+            Sql.Uuid("id", lease.Command.Id), Sql.Uuid("token", lease.Token)))
+        {
+            if (await cmd.ExecuteNonQueryAsync(ct) != 1)
+            {
+                return false;
+            }
+        }
+        // Runnable again: a worker on another node may take it now.
+        await NotifyJobsAsync(c, tx, 1, ct);
+        await tx.CommitAsync(ct);
+        return true;
+    }
+
     public async Task<int> RequeueAbandonedAsync(bool all, CancellationToken ct)
     {
         // Several processes share this queue: `all` is for a single owner only. A lease heartbeated meanwhile is re-checked

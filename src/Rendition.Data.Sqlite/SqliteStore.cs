@@ -443,6 +443,18 @@ public sealed class SqliteStore(SqliteDatabase db, TimeProvider time) : IAccount
         return true;
     }
 
+    public async Task<bool> ReleaseAsync(JobLease lease, CancellationToken ct)
+    {
+        await using var c = await db.OpenAsync(ct);
+        await using var cmd = Command(c, """
+            UPDATE commands SET status = $queued, lease_token = NULL, lease_expires_at = NULL
+            WHERE id = $id AND lease_token = $token AND status = $processing
+            """,
+            ("$queued", CommandStatus.Queued), ("$processing", CommandStatus.Processing),
+            ("$id", lease.Command.Id.ToString()), ("$token", lease.Token.ToString()));
+        return await cmd.ExecuteNonQueryAsync(ct) == 1;
+    }
+
     public async Task<int> RequeueAbandonedAsync(bool all, CancellationToken ct)
     {
         await using var c = await db.OpenAsync(ct);

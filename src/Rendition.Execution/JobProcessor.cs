@@ -29,6 +29,9 @@ public sealed partial class JobProcessor(
 
     private static readonly TimeSpan MonitorInterval = TimeSpan.FromSeconds(1);
 
+    /// <summary>How long a stopping worker tries to hand a job back before leaving it to lease expiry.</summary>
+    public static readonly TimeSpan ReleaseTimeout = TimeSpan.FromSeconds(3);
+
     public async Task ProcessAsync(JobLease lease, CancellationToken ct)
     {
         var command = lease.Command;
@@ -70,7 +73,20 @@ public sealed partial class JobProcessor(
         }
         catch (OperationCanceledException) when (ct.IsCancellationRequested)
         {
-            // Shutting down: the job stays PROCESSING and is queued again at the next start.
+            // Stopped past the shutdown grace: ffmpeg is killed; hand the job back so any worker runs it now rather than
+            // after the lease expires. If that write fails, the lease still expires (or the next start requeues it).
+            try
+            {
+                using var bounded = new CancellationTokenSource(ReleaseTimeout);
+                if (await store.ReleaseAsync(lease, bounded.Token))
+                {
+                    logger.LogInformation("Job {CommandId} handed back to the queue at shutdown", command.Id);
+                }
+            }
+            catch (Exception e)
+            {
+                logger.LogWarning(e, "Handing job {CommandId} back at shutdown failed; it runs again once its lease expires", command.Id);
+            }
             throw;
         }
         catch (Exception e)

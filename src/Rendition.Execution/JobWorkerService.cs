@@ -24,6 +24,23 @@ public sealed class JobWorkerService(
     {
         await using var graceOver = cancellationToken.Register(_hardStop.Cancel);
         await base.StopAsync(cancellationToken);
+        // Past the grace, the loops are killing ffmpeg and handing their jobs back: wait briefly for those writes, so the
+        // process does not exit under them (bounded, so a stuck database cannot hold the shutdown).
+        if (ExecuteTask is { IsCompleted: false } loops)
+        {
+            try
+            {
+                await loops.WaitAsync(JobProcessor.ReleaseTimeout + TimeSpan.FromSeconds(2), CancellationToken.None);
+            }
+            catch (TimeoutException)
+            {
+                logger.LogWarning("Workers did not stop in time; their jobs run again once their leases expire");
+            }
+            catch (Exception e) when (e is OperationCanceledException or AggregateException)
+            {
+                logger.LogDebug(e, "Worker loops ended with an error while stopping");
+            }
+        }
     }
 
     public override void Dispose()

@@ -16,13 +16,22 @@ public sealed class Bootstrapper(IStoreMigrator migrator, IAccountStore accounts
 
         if (options.BootstrapApiKey is { } key)
         {
-            var account = await accounts.FindByNameAsync(DefaultAccountName, ct) ?? await accounts.CreateAccountAsync(DefaultAccountName, ct);
+            var account = await accounts.FindByNameAsync(DefaultAccountName, ct) ?? await CreateOrFindAsync(ct);
             await accounts.AddKeyAsync(account.Id, ApiKeys.Hash(key), ApiKeys.DisplayPrefix(key), "bootstrap", ct);
             return;
         }
         if (await accounts.CountAccountsAsync(ct) == 0)
         {
-            var account = await accounts.CreateAccountAsync(DefaultAccountName, ct);
+            Account account;
+            try
+            {
+                account = await accounts.CreateAccountAsync(DefaultAccountName, ct);
+            }
+            catch (InvalidOperationException)
+            {
+                // Another node sharing the store created it at the same moment, with its own first key.
+                return;
+            }
             var created = ApiKeys.Generate();
             await accounts.AddKeyAsync(account.Id, ApiKeys.Hash(created), ApiKeys.DisplayPrefix(created), "first start", ct);
             logger.LogInformation("Created account '{Account}' with its first API key", DefaultAccountName);
@@ -31,6 +40,19 @@ public sealed class Bootstrapper(IStoreMigrator migrator, IAccountStore accounts
                 // Shown once: only its hash is stored.
                 Console.WriteLine($"Created account '{DefaultAccountName}'. Its API key (shown only now): {created}");
             }
+        }
+    }
+
+    /// <summary>Creates the default account; when several nodes start on one shared store at once, another may win the race.</summary>
+    private async Task<Account> CreateOrFindAsync(CancellationToken ct)
+    {
+        try
+        {
+            return await accounts.CreateAccountAsync(DefaultAccountName, ct);
+        }
+        catch (InvalidOperationException)
+        {
+            return await accounts.FindByNameAsync(DefaultAccountName, ct) ?? throw new InvalidOperationException($"Account '{DefaultAccountName}' could neither be created nor found.");
         }
     }
 }

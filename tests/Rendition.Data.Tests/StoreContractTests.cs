@@ -281,6 +281,31 @@ public abstract class StoreContractTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Release_HandsTheJobBackAtOnce_OnlyWithTheCurrentLease()
+    {
+        var account = await NewAccountAsync();
+        await _backend.Commands.InsertAsync([NewCommand(account)], Ct);
+        var first = (await _backend.Commands.TryClaimAsync(Lease, 10, Ct))!;
+
+        // Handed back while its lease is still long: runnable at once, no expiry to wait for.
+        Assert.True(await _backend.Commands.ReleaseAsync(first, Ct));
+        var (queued, _) = (await _backend.Commands.GetAsync(account, first.Command.Id, Ct))!.Value;
+        Assert.Equal(CommandStatus.Queued, queued.Status);
+        var second = (await _backend.Commands.TryClaimAsync(Lease, 10, Ct))!;
+        Assert.Equal((first.Command.Id, 2), (second.Command.Id, second.Command.Attempts));
+
+        // Fenced: the old lease can neither release the new attempt nor write after its own release.
+        Assert.False(await _backend.Commands.ReleaseAsync(first, Ct));
+        Assert.False(await _backend.Commands.HeartbeatAsync(first, Lease, Ct));
+        Assert.Equal(CommandStatus.Processing, (await _backend.Commands.GetAsync(account, first.Command.Id, Ct))!.Value.Command.Status);
+
+        // A finished job is not put back in the queue.
+        Assert.True(await _backend.Commands.CompleteAsync(second, 1, [], Ct));
+        Assert.False(await _backend.Commands.ReleaseAsync(second, Ct));
+        Assert.Equal(CommandStatus.Success, (await _backend.Commands.GetAsync(account, first.Command.Id, Ct))!.Value.Command.Status);
+    }
+
+    [Fact]
     public async Task Fail_RecordsTheError()
     {
         var account = await NewAccountAsync();

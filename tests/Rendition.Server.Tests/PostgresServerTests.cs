@@ -87,4 +87,39 @@ public sealed class PostgresServerTests
         // The zombie's late result is refused.
         Assert.False(await deadWorker.FailAsync(lease, "INTERNAL_ERROR", "zombie", null, CancellationToken.None));
     }
+
+    [Fact]
+    public async Task WorkerStoppedPastItsGrace_HandsItsJobBack_WithoutWaitingForTheLease()
+    {
+        var cs = await TestPostgres.CreateDatabaseAsync();
+        // A lease far longer than the test: only an explicit hand-back can make the job runnable again in time.
+        var settings = Settings(cs, leaseSeconds: 600);
+        settings["RENDITION_SHUTDOWN_GRACE_SECONDS"] = "1";
+        string id;
+        Guid account;
+        await using (var node = await RenditionTestServer.StartAsync(workers: 1, extraSettings: settings))
+        {
+            id = await node.SubmitAsync(new
+            {
+                input_files = new { },
+                output_files = new { out_v = "long.mp4" },
+                ffmpeg_command = "-re -f lavfi -i testsrc2=s=32x32:r=10:d=60 -c:v libx264 -preset ultrafast {{out_v}}",
+            });
+            var deadline = DateTime.UtcNow.AddSeconds(30);
+            while ((await node.Http.GetFromJsonAsync<JsonObject>($"/api/v1/commands/{id}"))!["status"]!.GetValue<string>() != "PROCESSING")
+            {
+                Assert.True(DateTime.UtcNow < deadline, "the job never started");
+                await Task.Delay(50);
+            }
+            account = (await ((IAccountStore)node.Services.GetService(typeof(IAccountStore))!).FindByNameAsync(Bootstrapper.DefaultAccountName, CancellationToken.None))!.Id;
+        }
+
+        await using var db = new PostgresDatabase(cs);
+        var store = new PostgresStore(db, TimeProvider.System);
+        var command = (await store.GetAsync(account, Guid.Parse(id), CancellationToken.None))!.Value.Command;
+        Assert.Equal(CommandStatus.Queued, command.Status);
+        // Any worker may take it at once.
+        var lease = await store.TryClaimAsync(TimeSpan.FromSeconds(30), 10, CancellationToken.None);
+        Assert.Equal(Guid.Parse(id), lease?.Command.Id);
+    }
 }

@@ -78,6 +78,12 @@ public interface ICommandStore
     /// <summary>Marks the job FAILED; false when the lease was lost.</summary>
     Task<bool> FailAsync(JobLease lease, string errorStatus, string errorMessage, double? ffmpegSeconds, CancellationToken ct);
 
+    /// <summary>
+    /// Hands a running job back to the queue (QUEUED, lease cleared) so any worker may run it at once, instead of after the
+    /// lease expires: a worker stopping past its grace period does this. False when the lease was already lost.
+    /// </summary>
+    Task<bool> ReleaseAsync(JobLease lease, CancellationToken ct);
+
     /// <summary>Makes jobs whose worker is gone runnable again; returns how many.</summary>
     Task<int> RequeueAbandonedAsync(bool all, CancellationToken ct);
 }
