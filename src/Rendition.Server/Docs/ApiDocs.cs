@@ -276,6 +276,18 @@ public sealed class OpenApiDocumentCache(IServiceProvider services)
     private readonly Lock _lock = new();
     private Task<string>? _json;
 
+    /// <summary>True once the document has been generated (the first request does it).</summary>
+    public bool IsGenerated
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _json is { IsCompletedSuccessfully: true };
+            }
+        }
+    }
+
     /// <summary>The document's JSON; concurrent first requests share one generation, and a failed one is tried again next time.</summary>
     public Task<string> GetAsync(CancellationToken ct)
     {
