@@ -153,6 +153,17 @@ public sealed partial class OpenApiTests(ServerFixture fx)
         Assert.Equal("array", paths["/v1/commands"]!["get"]!["responses"]!["200"]!["content"]!["application/json"]!["schema"]!["type"]!.GetValue<string>());
         Assert.Equal("CommandListResponse", RefName(paths["/api/v1/commands"]!["get"]!["responses"]!["200"]!["content"]!["application/json"]!["schema"]!));
         Assert.NotNull(paths["/api/v1/commands/{commandId}/events"]!["get"]!["responses"]!["200"]!["content"]!["text/event-stream"]);
+        // Client generators name methods by operationId: every operation has one, and no two share it.
+        var ids = paths.AsObject().SelectMany(p => p.Value!.AsObject().Select(op => op.Value!["operationId"]?.GetValue<string>())).ToList();
+        Assert.DoesNotContain(null, ids);
+        Assert.Equal(ids.Count, ids.Distinct().Count());
+        Assert.Equal("runFfmpegCommand", submit["operationId"]!.GetValue<string>());
+        Assert.Equal("rendiRunFfmpegCommand", paths["/v1/run-ffmpeg-command"]!["post"]!["operationId"]!.GetValue<string>());
+        // What a webhook receives is documented too (OpenAPI 3.1 webhooks), with its signature headers.
+        var webhook = doc["webhooks"]!["commandFinished"]!["post"]!;
+        Assert.Equal("WebhookPayload", RefName(webhook["requestBody"]!["content"]!["application/json"]!["schema"]!));
+        Assert.Contains(webhook["parameters"]!.AsArray(), p => p!["name"]!.GetValue<string>() == "X-Webhook-Signature");
+        Assert.Equal("CommandPollResponse", RefName(schemas["WebhookPayload"]!["properties"]!["data"]!));
         // Unkeyed endpoints say so.
         Assert.Null(paths["/health"]!["get"]!["security"]);
         Assert.Null(paths["/storage/{key}"]!["get"]!["security"]);
@@ -164,18 +175,29 @@ public sealed partial class OpenApiTests(ServerFixture fx)
     {
         var doc = await GetDocumentAsync();
         var schemas = doc["components"]!["schemas"]!.AsObject();
-        // A real command (a stream copy of a tiny file) answers every shape: submission, poll with output files, file, lists, errors.
+        // A real command (a stream copy of a tiny file) answers every shape: submission, poll with output files, file,
+        // lists, errors, and the webhook it sends.
+        await using var receiver = await WebhookReceiver.StartAsync();
         var submitted = await fx.Server.Http.PostAsync("/api/v1/run-ffmpeg-command", RenditionTestServer.Json(new
         {
             input_files = new { in_video = fx.Inputs.Url("small.mp4") },
             output_files = new { out_video = "copy.mp4" },
             ffmpeg_command = "ffmpeg -i {{in_video}} -c copy {{out_video}}",
+            webhook_url = receiver.Url("openapi"),
         }));
         var answer = JsonNode.Parse(await submitted.Content.ReadAsStringAsync())!.AsObject();
         AssertDocumented(answer, "SubmitCommandResponse", schemas);
         var poll = await fx.Server.WaitAsync(answer["command_id"]!.GetValue<string>());
         Assert.Equal("SUCCESS", poll["status"]!.GetValue<string>());
         AssertDocumented(poll, "CommandPollResponse", schemas);
+        var delivered = (await receiver.WaitForAsync("openapi", 1))[0];
+        AssertDocumented(JsonNode.Parse(delivered.Body)!.AsObject(), "WebhookPayload", schemas);
+        // This account has no webhook secret, so the signature headers (documented as conditional) are absent; the rest are always sent.
+        var webhookHeaders = doc["webhooks"]!["commandFinished"]!["post"]!["parameters"]!.AsArray()
+            .Where(p => !p!["description"]!.GetValue<string>().StartsWith("Only when", StringComparison.Ordinal))
+            .Select(p => p!["name"]!.GetValue<string>().ToLowerInvariant()).ToList();
+        Assert.Equal(["webhook-id", "webhook-timestamp"], webhookHeaders);
+        Assert.All(webhookHeaders, h => Assert.True(delivered.Headers.ContainsKey(h), $"the webhook was sent without the documented header {h}"));
         var fileId = poll["output_files"]!["out_video"]!["file_id"]!.GetValue<string>();
         AssertDocumented(JsonNode.Parse(await fx.Server.Http.GetStringAsync($"/api/v1/files/{fileId}"))!.AsObject(), "FileResponse", schemas);
         var rendiList = JsonNode.Parse(await fx.Server.Http.GetStringAsync("/v1/commands?limit=5"))!.AsArray();

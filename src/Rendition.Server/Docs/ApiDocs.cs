@@ -30,7 +30,7 @@ public static class ApiDocs
         [(typeof(CommandPollResponse), "status")] = CommandStatuses,
         [(typeof(CommandPollResponse), "command_type")] = [CommandTypes.Command, CommandTypes.Chained, CommandTypes.Multiple, CommandTypes.RendiChained],
         [(typeof(CommandSummary), "status")] = CommandStatuses,
-        [(typeof(CommandSummary), "command_type")] = [CommandTypes.Command, CommandTypes.RendiChained],
+        [(typeof(CommandSummary), "command_type")] = [CommandTypes.Command, CommandTypes.RendiChained, CommandTypes.Multiple],
         [(typeof(CommandEvent), "status")] = CommandStatuses,
         [(typeof(OutputFileMeta), "status")] = [FileStatus.Processing, FileStatus.Stored, FileStatus.Failed],
         [(typeof(OutputFileMeta), "rendi_store_type")] = ["OUTPUT", "UPLOAD", "STORED_FILE"],
@@ -50,6 +50,14 @@ public static class ApiDocs
         [(typeof(CommandPollResponse), "error_status")] =
             "When FAILED: UNREACHABLE_INPUT_FILE, INVALID_INPUT_FILE, FFMPEG_ERROR, TIMEOUT, OUTPUT_MISSING, STORAGE_ERROR, RESOURCE_LIMIT or CANCELLED.",
         [(typeof(CommandPollResponse), "command_type")] = "FFMPEG_CHAINED_COMMANDS is how the Rendi API (/v1) names a chain; the RenderIO API (/api/v1) says CHAINED_COMMAND.",
+        [(typeof(SubmitCommandRequest), "input_files")] = "Required: `in_*` aliases to input URLs (or `storage_url`s of your files); may be `{}` (e.g. for `-f lavfi` sources).",
+        [(typeof(SubmitCommandRequest), "output_files")] = "Required: `out_*` aliases to output file names (at least one); the extension chooses the format.",
+        [(typeof(SubmitCommandRequest), "ffmpeg_command")] = "One command, using `{{alias}}` placeholders (run-ffmpeg-command and batch items).",
+        [(typeof(SubmitCommandRequest), "ffmpeg_commands")] = "The steps of a chain, run in order in one job directory (run-chained-ffmpeg-commands).",
+        [(typeof(SubmitCommandRequest), "metadata")] = "Any JSON object; echoed in the poll object and the webhook.",
+        [(typeof(SubmitCommandRequest), "webhook_url")] = "POSTed the poll object when the command finishes (overrides the account's webhook).",
+        [(typeof(SubmitCommandRequest), "max_command_run_seconds")] = "Stop the command after this many seconds: 1 to the server's maximum (RENDITION_MAX_COMMAND_RUN_SECONDS).",
+        [(typeof(SubmitCommandRequest), "vcpu_count")] = "CPU cores the command may use: at least 1, honoured up to the cores the server has.",
         [(typeof(CommandProgress), "percent")] = "Null when the length of the work is not known.",
         [(typeof(ErrorResponse), "details")] = "Field-level problems of a 422.",
         [(typeof(WebhookConfigSetResponse), "secret")] = "Only when the server generated the secret: shown this once.",
@@ -139,13 +147,95 @@ public static class ApiDocs
             }
         }
         document.Tags = new HashSet<OpenApiTag>(Tags.Select(t => new OpenApiTag { Name = t.Name, Description = t.Description }));
+        AddWebhook(document);
         return Task.CompletedTask;
+    }
+
+    /// <summary>What Rendition POSTs to a webhook URL when a command finishes (OpenAPI 3.1 <c>webhooks</c>).</summary>
+    private static void AddWebhook(OpenApiDocument document)
+    {
+        // Written out rather than generated: a generated schema would inline the poll object instead of referring to it.
+        document.AddComponent<IOpenApiSchema>(nameof(WebhookPayload), new OpenApiSchema
+        {
+            Type = JsonSchemaType.Object,
+            Required = new HashSet<string> { "data", "timestamp" },
+            Properties = new Dictionary<string, IOpenApiSchema>
+            {
+                ["data"] = new OpenApiSchemaReference(nameof(CommandPollResponse), document),
+                ["timestamp"] = new OpenApiSchema { Type = JsonSchemaType.Integer, Format = "int64", Description = "When it was sent, in Unix milliseconds." },
+            },
+        });
+        var finished = new OpenApiOperation
+        {
+            Summary = "A command finished",
+            Description =
+                "Sent to the command's `webhook_url`, or else to the account's webhook, when a command ends SUCCESS or FAILED. " +
+                "Any 2xx answer acknowledges it; anything else (or no answer within 20 s) is retried with backoff, with the same `webhook-id`.",
+            Parameters =
+            [
+                WebhookHeader("X-Webhook-Signature", "Only when the account has a webhook secret (PUT /webhook-config): lowercase hex HMAC-SHA256 of the raw body, keyed by the secret (RenderIO's signature)."),
+                WebhookHeader("webhook-id", "The delivery's id, the same on every retry: drop duplicates (Standard Webhooks)."),
+                WebhookHeader("webhook-timestamp", "Unix seconds when this attempt was sent: reject old ones (Standard Webhooks)."),
+                WebhookHeader("webhook-signature", "Only when the account has a webhook secret: `v1,` + base64 HMAC-SHA256 of `id.timestamp.body` (Standard Webhooks)."),
+            ],
+            RequestBody = new OpenApiRequestBody
+            {
+                Required = true,
+                Content = new Dictionary<string, OpenApiMediaType>
+                {
+                    [EndpointDocs.JsonType] = new() { Schema = new OpenApiSchemaReference(nameof(WebhookPayload), document) },
+                },
+            },
+            Responses = new OpenApiResponses { ["2XX"] = new OpenApiResponse { Description = "Delivered." } },
+        };
+        var item = new OpenApiPathItem();
+        item.AddOperation(HttpMethod.Post, finished);
+        document.Webhooks = new Dictionary<string, IOpenApiPathItem> { ["commandFinished"] = item };
+    }
+
+    private static OpenApiParameter WebhookHeader(string name, string description) => new()
+    {
+        Name = name,
+        In = ParameterLocation.Header,
+        Description = description,
+        Schema = new OpenApiSchema { Type = JsonSchemaType.String },
+    };
+
+    private static readonly Dictionary<string, string> PathParameters = new()
+    {
+        ["commandId"] = "The `command_id` a submission answered.",
+        ["fileId"] = "The `file_id` of an upload, a stored file or a command output.",
+        ["presetId"] = "The preset's `preset_id` (`prs_...`).",
+    };
+
+    /// <summary>A stable operation id from the summary (<c>runFfmpegCommand</c>; Rendi's aliases <c>rendiRunFfmpegCommand</c>).</summary>
+    private static string? OperationId(OpenApiOperation operation, OpenApiOperationTransformerContext context)
+    {
+        if (operation.Summary is null)
+        {
+            return null;
+        }
+        var words = operation.Summary.Replace("'s", "", StringComparison.Ordinal).Split([' ', '-', '(', ')', '.', ','], StringSplitOptions.RemoveEmptyEntries)
+            .Where(w => w is not ("a" or "an" or "the"))
+            .Select(w => char.ToUpperInvariant(w[0]) + w[1..].ToLowerInvariant());
+        var prefix = (context.Description.RelativePath ?? "").StartsWith("v1/", StringComparison.Ordinal) ? "rendi" : "";
+        var method = context.Description.HttpMethod is "HEAD" ? "Head" : "";
+        var id = prefix + method + string.Concat(words);
+        return char.ToLowerInvariant(id[0]) + id[1..];
     }
 
     private static Task TransformOperation(OpenApiOperation operation, OpenApiOperationTransformerContext context, CancellationToken ct)
     {
         var metadata = context.Description.ActionDescriptor.EndpointMetadata;
         operation.Responses ??= [];
+        operation.OperationId ??= OperationId(operation, context);
+        foreach (var parameter in operation.Parameters?.OfType<OpenApiParameter>() ?? [])
+        {
+            if (parameter.In == ParameterLocation.Path && PathParameters.TryGetValue(parameter.Name ?? "", out var text))
+            {
+                parameter.Description = text;
+            }
+        }
         if (metadata.OfType<ApiKeyRequiredMetadata>().Any())
         {
             operation.Security = [new OpenApiSecurityRequirement { [new OpenApiSecuritySchemeReference(ApiKeyScheme, context.Document)] = [] }];

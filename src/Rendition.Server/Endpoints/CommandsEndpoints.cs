@@ -29,7 +29,7 @@ public static class CommandsEndpoints
             group.MapPost("/run-ffmpeg-command", (HttpContext context, CommandService commands) =>
                 SubmitAsync(context, commands, WireJson.Default.SubmitCommandRequest, flavor, (request, account) => [commands.Build(account, request, flavor, chained: false)]))
                 .Doc(tag, "Run an FFmpeg command",
-                    "Queues one command. `input_files` maps `in_*` aliases to URLs (or `file_id`s of stored files), `output_files` maps `out_*` " +
+                    "Queues one command. `input_files` maps `in_*` aliases to URLs (a stored file by its `storage_url`), `output_files` maps `out_*` " +
                     "aliases to file names, and `ffmpeg_command` uses them as `{{alias}}`. Poll the returned `command_id` for the result.")
                 .Submission<SubmitCommandRequest, SubmitCommandResponse>();
             group.MapPost("/run-chained-ffmpeg-commands", (HttpContext context, CommandService commands) =>

@@ -25,7 +25,7 @@ public static class FilesEndpoints
             group.MapPost(flavor == ApiFlavor.Rendi ? "/upload-file" : "/upload", UploadAsync)
                 .Doc(tag, "Upload a file",
                     "`multipart/form-data` with the file in the field `file`. The file is stored, then probed: poll it until `status` is STORED. " +
-                    "Use its `file_id` (or `storage_url`) as a command input.")
+                    "Use its `storage_url` as a command input.")
                 .WithMetadata(MultipartUploadMetadata.Instance)
                 .Returns<FileIdResponse>()
                 .Errors(StatusCodes.Status413PayloadTooLarge, StatusCodes.Status422UnprocessableEntity);
