@@ -13,6 +13,7 @@ using Rendition.Data.Postgres;
 using Rendition.Data.Sqlite;
 using Rendition.Execution;
 using Rendition.Server.Auth;
+using Rendition.Server.Docs;
 using Rendition.Server.Endpoints;
 
 namespace Rendition.Server;
@@ -147,7 +148,16 @@ public static class RenditionApp
         builder.Services.AddHostedService(sp => sp.GetRequiredService<WebhookDispatcher>());
         builder.Services.AddHostedService(sp => sp.GetRequiredService<KeyUsageFlusher>());
         RateLimits.Add(builder.Services, options);
-        builder.Services.ConfigureHttpJsonOptions(o => o.SerializerOptions.TypeInfoResolverChain.Insert(0, WireJson.Default));
+        builder.Services.ConfigureHttpJsonOptions(o =>
+        {
+            // The wire contexts, and their conventions: the OpenAPI generator describes types through these options,
+            // so the document names fields exactly as the endpoints (which serialize with WireJson/PresetJson) send them.
+            o.SerializerOptions.TypeInfoResolverChain.Insert(0, WireJson.Default);
+            o.SerializerOptions.TypeInfoResolverChain.Insert(1, PresetJson.Default);
+            o.SerializerOptions.PropertyNamingPolicy = WireJson.Default.Options.PropertyNamingPolicy;
+            o.SerializerOptions.NumberHandling = WireJson.Default.Options.NumberHandling;
+        });
+        ApiDocs.AddApiDocs(builder.Services);
         builder.Services.AddProblemDetails();
 
         var app = builder.Build();
@@ -175,16 +185,20 @@ public static class RenditionApp
 
         app.UseMiddleware<ApiKeyMiddleware>();
         app.UseRateLimiter();
-        app.MapGet("/health", () => TypedResults.Text("{\"status\":\"ok\"}", "application/json"));
+        app.MapGet("/health", () => TypedResults.Text("{\"status\":\"ok\"}", "application/json"))
+            .Doc("Service", "Liveness", "`{\"status\":\"ok\"}` while the process serves requests. No API key.");
         app.MapGet("/healthz", (ISandbox sandbox) => TypedResults.Text(sandbox.IsolatesCommands
             ? $$"""{"status":"ok","sandbox":"{{sandbox.Name}}"}"""
             : """{"status":"degraded","sandbox":"off","warning":"RENDITION_SANDBOX=off: ffmpeg runs without the OS sandbox; only the command policy guards the host."}""",
-            "application/json"));
+            "application/json"))
+            .Doc("Service", "Health and sandbox state",
+                "`{\"status\":\"ok\",\"sandbox\":\"bwrap\"}`, or `degraded` with a warning when commands run without the OS sandbox. No API key.");
         app.MapCommands();
         app.MapFiles();
         app.MapWebhooks();
         app.MapPresets();
         app.MapStorage(localBlobs: options.S3 is null);
+        ApiDocs.MapApiDocs(app);
         return app;
     }
 

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Threading.RateLimiting;
 using Microsoft.AspNetCore.RateLimiting;
 using Rendition.Core;
+using Rendition.Server.Docs;
 
 namespace Rendition.Server.Auth;
 
@@ -33,8 +34,10 @@ public static class RateLimits
     private static RateLimitPartition<string> Partition(HttpContext context, string bucket, int perMinute)
     {
         var path = context.Request.Path;
-        // Health checks and signed downloads (players issue many Range requests) are not metered; 0 turns limits off.
-        if (perMinute <= 0 || path.StartsWithSegments("/health") || path.StartsWithSegments("/healthz") || path.StartsWithSegments("/storage"))
+        // Health checks, signed downloads (players issue many Range requests) and the API reference (built once, then
+        // served from memory) are not metered; 0 turns limits off.
+        if (perMinute <= 0 || path.StartsWithSegments("/health") || path.StartsWithSegments("/healthz") || path.StartsWithSegments("/storage")
+            || ApiDocs.IsDocsPath(path))
         {
             return RateLimitPartition.GetNoLimiter("none");
         }

@@ -7,6 +7,7 @@ using Rendition.Core.Storage;
 using Rendition.Core.Views;
 using Rendition.Execution;
 using Rendition.Server.Auth;
+using Rendition.Server.Docs;
 
 namespace Rendition.Server.Endpoints;
 
@@ -23,21 +24,64 @@ public static class CommandsEndpoints
     {
         foreach (var (prefix, flavor) in new[] { ("/api/v1", ApiFlavor.RenderIO), ("/v1", ApiFlavor.Rendi) })
         {
-            var group = app.MapGroup(prefix).AddEndpointFilter<RequireApiKey>();
+            var tag = flavor == ApiFlavor.Rendi ? "Rendi: Commands" : "Commands";
+            var group = app.MapGroup(prefix).RequiresApiKey();
             group.MapPost("/run-ffmpeg-command", (HttpContext context, CommandService commands) =>
-                SubmitAsync(context, commands, WireJson.Default.SubmitCommandRequest, flavor, (request, account) => [commands.Build(account, request, flavor, chained: false)]));
+                SubmitAsync(context, commands, WireJson.Default.SubmitCommandRequest, flavor, (request, account) => [commands.Build(account, request, flavor, chained: false)]))
+                .Doc(tag, "Run an FFmpeg command",
+                    "Queues one command. `input_files` maps `in_*` aliases to URLs (a stored file by its `storage_url`), `output_files` maps `out_*` " +
+                    "aliases to file names, and `ffmpeg_command` uses them as `{{alias}}`. Poll the returned `command_id` for the result.")
+                .Submission<SubmitCommandRequest, SubmitCommandResponse>();
             group.MapPost("/run-chained-ffmpeg-commands", (HttpContext context, CommandService commands) =>
-                SubmitAsync(context, commands, WireJson.Default.SubmitCommandRequest, flavor, (request, account) => [commands.Build(account, request, flavor, chained: true)]));
-            group.MapGet("/commands/{commandId}", (string commandId, HttpContext context, CommandService commands) => GetAsync(commandId, context, commands, flavor));
-            group.MapGet("/commands", (HttpContext context, CommandService commands) => ListAsync(context, commands, flavor));
-            group.MapDelete("/commands/{commandId}/files", DeleteFilesAsync);
-            group.MapPost("/commands/{commandId}/cancel", (string commandId, HttpContext context, CommandService commands) => CancelAsync(commandId, context, commands, flavor));
-            group.MapGet("/commands/{commandId}/events", (string commandId, HttpContext context, CommandService commands) => EventsAsync(commandId, context, commands, flavor));
-            group.MapGet("/commands/{commandId}/log", LogAsync);
+                SubmitAsync(context, commands, WireJson.Default.SubmitCommandRequest, flavor, (request, account) => [commands.Build(account, request, flavor, chained: true)]))
+                .Doc(tag, "Run chained FFmpeg commands",
+                    "Queues `ffmpeg_commands`, run in order in one job: later commands can read earlier outputs by their `{{out_*}}` alias.")
+                .Submission<SubmitCommandRequest, SubmitCommandResponse>();
+            group.MapGet("/commands/{commandId}", (string commandId, HttpContext context, CommandService commands) => GetAsync(commandId, context, commands, flavor))
+                .Doc(tag, "Get a command", "The poll object: status, timings, output files with their `storage_url` and media facts, and the original request.")
+                .Returns<CommandPollResponse>()
+                .Errors(StatusCodes.Status404NotFound, StatusCodes.Status422UnprocessableEntity)
+                .Query("wait", "integer", $"Seconds (0 to {MaxWaitSeconds}) to hold the answer until the command finishes. A Rendition extension.");
+            var list = group.MapGet("/commands", (HttpContext context, CommandService commands) => ListAsync(context, commands, flavor))
+                .Doc(tag, "List commands", "Newest first.")
+                .Errors(StatusCodes.Status422UnprocessableEntity)
+                .Paging(flavor == ApiFlavor.Rendi ? 1000 : 100)
+                .Query("status", "string", "Only commands with this status: QUEUED, PROCESSING, SUCCESS or FAILED.")
+                .Query("command_type", "string", "Only commands of this type: FFMPEG_COMMAND, CHAINED_COMMAND (or FFMPEG_CHAINED_COMMANDS), MULTIPLE_COMMAND.");
+            if (flavor == ApiFlavor.Rendi)
+            {
+                list.Returns<List<CommandSummary>>();
+            }
+            else
+            {
+                list.Returns<CommandListResponse>();
+            }
+            group.MapDelete("/commands/{commandId}/files", DeleteFilesAsync)
+                .Doc(tag, "Delete a command's output files", "Deletes the stored outputs of a finished command; the command record stays.")
+                .Returns<DeleteFilesResponse>()
+                .Errors(StatusCodes.Status404NotFound, StatusCodes.Status409Conflict);
+            group.MapPost("/commands/{commandId}/cancel", (string commandId, HttpContext context, CommandService commands) => CancelAsync(commandId, context, commands, flavor))
+                .Doc(tag, "Cancel a command",
+                    "Cancels a queued command at once, or stops a running one; it ends FAILED with `error_status` CANCELLED. Answers the poll object. A Rendition extension.")
+                .Returns<CommandPollResponse>()
+                .Errors(StatusCodes.Status404NotFound, StatusCodes.Status409Conflict);
+            group.MapGet("/commands/{commandId}/events", (string commandId, HttpContext context, CommandService commands) => EventsAsync(commandId, context, commands, flavor))
+                .Doc(tag, "Follow a command live (Server-Sent Events)",
+                    "A `text/event-stream`: an `event: status` with `{ status, progress }` (CommandEvent) whenever they change, then one `event: end` " +
+                    "whose data is the final poll object, and the stream closes. A Rendition extension.")
+                .Produces<CommandEvent>(StatusCodes.Status200OK, "text/event-stream")
+                .Errors(StatusCodes.Status404NotFound);
+            group.MapGet("/commands/{commandId}/log", LogAsync)
+                .Doc(tag, "Get a command's FFmpeg log", "FFmpeg's own output (stderr) for the command, as plain text; empty until it has run. A Rendition extension.")
+                .Produces<string>(StatusCodes.Status200OK, "text/plain")
+                .Errors(StatusCodes.Status404NotFound);
             if (flavor == ApiFlavor.RenderIO)
             {
                 group.MapPost("/run-multiple-ffmpeg-commands", (HttpContext context, CommandService commands) =>
-                    SubmitAsync(context, commands, WireJson.Default.SubmitMultipleRequest, flavor, commands.BuildMultiple));
+                    SubmitAsync(context, commands, WireJson.Default.SubmitMultipleRequest, flavor, commands.BuildMultiple))
+                    .Doc(tag, "Run several independent FFmpeg commands",
+                        "Queues a batch of independent commands (validated all or none); each gets its own `command_id`.")
+                    .Submission<SubmitMultipleRequest, SubmitMultipleResponse>();
             }
         }
         return app;

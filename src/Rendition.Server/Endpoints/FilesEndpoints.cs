@@ -9,6 +9,7 @@ using Rendition.Core.Storage;
 using Rendition.Core.Views;
 using Rendition.Execution;
 using Rendition.Server.Auth;
+using Rendition.Server.Docs;
 
 namespace Rendition.Server.Endpoints;
 
@@ -19,15 +20,47 @@ public static class FilesEndpoints
     {
         foreach (var (prefix, flavor) in new[] { ("/api/v1", ApiFlavor.RenderIO), ("/v1", ApiFlavor.Rendi) })
         {
-            var group = app.MapGroup(prefix + "/files").AddEndpointFilter<RequireApiKey>();
-            group.MapPost(flavor == ApiFlavor.Rendi ? "/upload-file" : "/upload", UploadAsync);
-            group.MapPost("/store-file", StoreFileAsync);
-            group.MapGet("/{fileId}", GetAsync);
-            group.MapGet("", (HttpContext context, FileService files) => ListAsync(context, files, flavor));
-            group.MapDelete("/{fileId}", DeleteAsync);
+            var tag = flavor == ApiFlavor.Rendi ? "Rendi: Files" : "Files";
+            var group = app.MapGroup(prefix + "/files").RequiresApiKey();
+            group.MapPost(flavor == ApiFlavor.Rendi ? "/upload-file" : "/upload", UploadAsync)
+                .Doc(tag, "Upload a file",
+                    "`multipart/form-data` with the file in the field `file`. The file is stored, then probed: poll it until `status` is STORED. " +
+                    "Use its `storage_url` as a command input.")
+                .WithMetadata(MultipartUploadMetadata.Instance)
+                .Returns<FileIdResponse>()
+                .Errors(StatusCodes.Status413PayloadTooLarge, StatusCodes.Status422UnprocessableEntity);
+            group.MapPost("/store-file", StoreFileAsync)
+                .Doc(tag, "Store a file from a URL", "Downloads `file_url` into your files in the background; poll the file until `status` is STORED.")
+                .Body<StoreFileRequest>()
+                .Returns<FileIdResponse>()
+                .Errors(StatusCodes.Status400BadRequest, StatusCodes.Status422UnprocessableEntity);
+            group.MapGet("/{fileId}", GetAsync)
+                .Doc(tag, "Get a file")
+                .Returns<FileResponse>()
+                .Errors(StatusCodes.Status404NotFound);
+            var list = group.MapGet("", (HttpContext context, FileService files) => ListAsync(context, files, flavor))
+                .Doc(tag, "List files", "Newest first.")
+                .Paging(flavor == ApiFlavor.Rendi ? 1000 : 100)
+                .Errors(StatusCodes.Status422UnprocessableEntity);
             if (flavor == ApiFlavor.Rendi)
             {
-                group.MapPost("/bulk-delete", BulkDeleteAsync);
+                list.Returns<List<FileResponse>>();
+            }
+            else
+            {
+                list.Returns<FileListResponse>();
+            }
+            group.MapDelete("/{fileId}", DeleteAsync)
+                .Doc(tag, "Delete a file", "Deletes the stored bytes; the record stays, with `is_deleted` true.")
+                .Returns<DeleteFileResponse>()
+                .Errors(StatusCodes.Status404NotFound);
+            if (flavor == ApiFlavor.Rendi)
+            {
+                group.MapPost("/bulk-delete", BulkDeleteAsync)
+                    .Doc(tag, "Delete several files", "Deletes up to 1000 files; answers the ids that were yours and are now deleted.")
+                    .Body<BulkDeleteRequest>()
+                    .Returns<BulkDeleteResponse>()
+                    .Errors(StatusCodes.Status400BadRequest, StatusCodes.Status422UnprocessableEntity);
             }
         }
         return app;

@@ -7,6 +7,7 @@ using Rendition.Core.Contracts;
 using Rendition.Core.Presets;
 using Rendition.Core.Storage;
 using Rendition.Server.Auth;
+using Rendition.Server.Docs;
 
 namespace Rendition.Server.Endpoints;
 
@@ -15,13 +16,35 @@ public static class PresetsEndpoints
 {
     public static IEndpointRouteBuilder MapPresets(this IEndpointRouteBuilder app)
     {
-        var group = app.MapGroup("/api/v1/presets").AddEndpointFilter<RequireApiKey>();
-        group.MapPost("", CreateAsync);
-        group.MapGet("", ListAsync);
-        group.MapGet("/{presetId}", GetAsync);
-        group.MapPut("/{presetId}", UpdateAsync);
-        group.MapDelete("/{presetId}", DeleteAsync);
-        group.MapPost("/{presetId}/execute", ExecuteAsync);
+        const string tag = "Presets";
+        var group = app.MapGroup("/api/v1/presets").RequiresApiKey();
+        group.MapPost("", CreateAsync)
+            .Doc(tag, "Create a preset",
+                "A command template (`ffmpeg_command` or `ffmpeg_commands`) with its `input_file_keys`, `output_file_definitions` and typed " +
+                "`variables` used as `{{var_name}}`. Names are unique per account.")
+            .Body<PresetRequest>()
+            .Returns<Preset>(StatusCodes.Status201Created)
+            .Errors(StatusCodes.Status400BadRequest, StatusCodes.Status409Conflict, StatusCodes.Status422UnprocessableEntity);
+        group.MapGet("", ListAsync)
+            .Doc(tag, "List presets")
+            .Returns<PresetListResponse>();
+        group.MapGet("/{presetId}", GetAsync)
+            .Doc(tag, "Get a preset")
+            .Returns<Preset>()
+            .Errors(StatusCodes.Status404NotFound);
+        group.MapPut("/{presetId}", UpdateAsync)
+            .Doc(tag, "Update a preset", "Changes the given fields (at least one); `metadata` and `variables` are replaced whole.")
+            .Body<PresetRequest>()
+            .Returns<Preset>()
+            .Errors(StatusCodes.Status400BadRequest, StatusCodes.Status404NotFound, StatusCodes.Status409Conflict, StatusCodes.Status422UnprocessableEntity);
+        group.MapDelete("/{presetId}", DeleteAsync)
+            .Doc(tag, "Delete a preset")
+            .Returns<SuccessResponse>()
+            .Errors(StatusCodes.Status404NotFound);
+        group.MapPost("/{presetId}/execute", ExecuteAsync)
+            .Doc(tag, "Run a preset", "Runs the preset with these inputs (and variable values) as an ordinary command; poll the `command_id` as usual.")
+            .Submission<PresetExecuteRequest, SubmitCommandResponse>()
+            .Errors(StatusCodes.Status404NotFound);
         return app;
     }
 

@@ -4,6 +4,7 @@ using Rendition.Core;
 using Rendition.Core.Media;
 using Rendition.Core.Security;
 using Rendition.Core.Storage;
+using Rendition.Server.Docs;
 
 namespace Rendition.Server.Endpoints;
 
@@ -13,11 +14,21 @@ public static class StorageEndpoints
     /// <summary>Maps the folder route always (manifests link through it), and single-file downloads only when <paramref name="localBlobs"/>.</summary>
     public static IEndpointRouteBuilder MapStorage(this IEndpointRouteBuilder app, bool localBlobs = true)
     {
-        app.MapMethods(PrefixUrls.RoutePrefix + "{expires}/{sig}/{prefix}/{file}", ["GET", "HEAD"], DownloadFromFolder);
+        app.MapMethods(PrefixUrls.RoutePrefix + "{expires}/{sig}/{prefix}/{file}", ["GET", "HEAD"], DownloadFromFolder)
+            .Doc("Downloads", "Download a file of a signed folder",
+                "The segments a streaming manifest (HLS/DASH output) refers to, by relative URL. No API key: the URL is signed and expires. " +
+                "Range requests are supported; with S3 storage, answers 302 to the bucket's own signed URL.")
+            .Produces(StatusCodes.Status200OK, contentType: "application/octet-stream")
+            .Produces(StatusCodes.Status302Found)
+            .Errors(StatusCodes.Status403Forbidden, StatusCodes.Status404NotFound);
         if (localBlobs)
         {
             // Other stores hand out their own signed URLs (S3: presigned); the API serves no single files for them.
-            app.MapMethods(LocalBlobStore.RoutePrefix + "{**key}", ["GET", "HEAD"], Download);
+            app.MapMethods(LocalBlobStore.RoutePrefix + "{**key}", ["GET", "HEAD"], Download)
+                .Doc("Downloads", "Download a stored file",
+                    "The `storage_url` of a file or command output. No API key: the URL is signed and expires. Range requests are supported.")
+                .Produces(StatusCodes.Status200OK, contentType: "application/octet-stream")
+                .Errors(StatusCodes.Status403Forbidden, StatusCodes.Status404NotFound);
         }
         return app;
     }

@@ -6,6 +6,7 @@ using Rendition.Core.Storage;
 using Rendition.Core.Webhooks;
 using Rendition.Execution;
 using Rendition.Server.Auth;
+using Rendition.Server.Docs;
 
 namespace Rendition.Server.Endpoints;
 
@@ -16,12 +17,30 @@ public static class WebhooksEndpoints
     {
         foreach (var prefix in new[] { "/api/v1", "/v1" })
         {
-            var group = app.MapGroup(prefix).AddEndpointFilter<RequireApiKey>();
-            group.MapPut("/webhook-config", PutConfigAsync);
-            group.MapGet("/webhook-config", GetConfigAsync);
-            group.MapDelete("/webhook-config", DeleteConfigAsync);
-            group.MapGet("/commands/{commandId}/webhook-deliveries", ListDeliveriesAsync);
-            group.MapPost("/commands/{commandId}/webhook-deliveries/redeliver", RedeliverAsync);
+            var tag = prefix == "/v1" ? "Rendi: Webhooks" : "Webhooks";
+            var group = app.MapGroup(prefix).RequiresApiKey();
+            group.MapPut("/webhook-config", PutConfigAsync)
+                .Doc(tag, "Set the account's webhook",
+                    "Every finished command is POSTed (WebhookPayload, signed with the secret) to this URL, unless the command has its own `webhook_url`. " +
+                    "Without `secret`, one is generated the first time and shown once.")
+                .Body<WebhookConfigRequest>()
+                .Returns<WebhookConfigSetResponse>()
+                .Errors(StatusCodes.Status400BadRequest, StatusCodes.Status422UnprocessableEntity);
+            group.MapGet("/webhook-config", GetConfigAsync)
+                .Doc(tag, "Get the account's webhook")
+                .Returns<WebhookConfigResponse>();
+            group.MapDelete("/webhook-config", DeleteConfigAsync)
+                .Doc(tag, "Turn the account's webhook off")
+                .Returns<SuccessResponse>()
+                .Errors(StatusCodes.Status404NotFound);
+            group.MapGet("/commands/{commandId}/webhook-deliveries", ListDeliveriesAsync)
+                .Doc(tag, "List a command's webhook deliveries", "Each delivery with its attempts: when, where, the answer's status or the error. A Rendition extension.")
+                .Returns<WebhookDeliveriesResponse>()
+                .Errors(StatusCodes.Status404NotFound);
+            group.MapPost("/commands/{commandId}/webhook-deliveries/redeliver", RedeliverAsync)
+                .Doc(tag, "Deliver a command's webhook again", "Queues a new delivery of the finished command's webhook. A Rendition extension.")
+                .Returns<RedeliverResponse>()
+                .Errors(StatusCodes.Status404NotFound, StatusCodes.Status409Conflict);
         }
         return app;
     }
