@@ -55,7 +55,8 @@ public static class ClientCommands
                 + "without {{out_N}} placeholders the outputs go at the end.",
             Arity = ArgumentArity.ZeroOrMore,
         };
-        var run = new Command("run", "Run ffmpeg on a Rendition server: upload local inputs, submit, follow progress, download the outputs")
+        var run = new Command("run", "Run ffmpeg on a Rendition server: upload local inputs, submit, follow progress, download the outputs. "
+            + "Example: rendition run -i in.mp4 -o out.webm -- -c:v libvpx-vp9 -crf 30 -b:v 0")
         {
             inputs, outputs, overwrite, timeout, options,
         };
