@@ -283,6 +283,33 @@ public sealed class CommandProgress
     public int Steps { get; set; }
 }
 
+/// <summary>What an event of <see cref="RenditionClient.StreamEventsAsync"/> says.</summary>
+public enum CommandEventKind
+{
+    /// <summary>The status or progress changed (SSE <c>event: status</c>).</summary>
+    Status,
+
+    /// <summary>The command is final; <see cref="CommandEvent.Result"/> is its poll object (SSE <c>event: end</c>, always the last).</summary>
+    End,
+}
+
+/// <summary>One event of a command's live stream.</summary>
+/// <param name="Kind">A change, or the end.</param>
+/// <param name="Status">The command's status (see <see cref="CommandStatuses"/>).</param>
+/// <param name="Progress">How far ffmpeg has got, while <c>PROCESSING</c>.</param>
+/// <param name="Result">On <see cref="CommandEventKind.End"/>: the final command, outputs included.</param>
+public sealed record CommandEvent(CommandEventKind Kind, string Status, CommandProgress? Progress, CommandResult? Result);
+
+/// <summary>The body of an SSE <c>status</c> event.</summary>
+public sealed class CommandStatusEvent
+{
+    /// <summary>See <see cref="CommandStatuses"/>.</summary>
+    public string Status { get; set; } = "";
+
+    /// <summary>How far ffmpeg has got, while <c>PROCESSING</c>.</summary>
+    public CommandProgress? Progress { get; set; }
+}
+
 /// <summary>A page of <c>GET /api/v1/commands</c>, newest first.</summary>
 public sealed class CommandList
 {
@@ -609,6 +636,7 @@ public sealed class ErrorResponse
 [JsonSerializable(typeof(SubmitMultipleResponse))]
 [JsonSerializable(typeof(CommandResult))]
 [JsonSerializable(typeof(CommandList))]
+[JsonSerializable(typeof(CommandStatusEvent))]
 [JsonSerializable(typeof(DeleteCommandFilesResponse))]
 [JsonSerializable(typeof(FileIdResponse))]
 [JsonSerializable(typeof(StoreFileRequest))]

@@ -3,6 +3,8 @@ using System.Globalization;
 using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
+using System.Net.ServerSentEvents;
+using System.Runtime.CompilerServices;
 using System.Text.Json;
 using System.Text.Json.Serialization.Metadata;
 
@@ -16,6 +18,7 @@ namespace Rendition.Client;
 public sealed class RenditionClient
 {
     private const string ApiKeyHeader = "X-API-KEY";
+    private const string IdempotencyKeyHeader = "Idempotency-Key";
     private const int ServerMaxWaitSeconds = 60;
     private static readonly TimeSpan FirstBackoff = TimeSpan.FromMilliseconds(250);
     private static readonly TimeSpan MaxBackoff = TimeSpan.FromSeconds(5);
@@ -42,19 +45,38 @@ public sealed class RenditionClient
     // ---- Commands ----
 
     /// <summary>Submits one command (<c>POST /api/v1/run-ffmpeg-command</c>) and returns its id.</summary>
-    public async Task<string> RunAsync(RunCommandRequest request, CancellationToken cancellationToken = default) =>
+    public Task<string> RunAsync(RunCommandRequest request, CancellationToken cancellationToken = default) =>
+        RunAsync(request, idempotencyKey: null, cancellationToken);
+
+    /// <summary>
+    /// Submits one command with an <c>Idempotency-Key</c>: the same key and body within 24 h answer the first command's id
+    /// instead of running again, so a submission whose answer was lost can be re-sent safely (a different body is 422
+    /// <c>IDEMPOTENCY_KEY_REUSED</c>).
+    /// </summary>
+    /// <param name="request">The command.</param>
+    /// <param name="idempotencyKey">1–255 characters, unique per logical submission (per account); null sends none.</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    public async Task<string> RunAsync(RunCommandRequest request, string? idempotencyKey, CancellationToken cancellationToken = default) =>
         (await SendAsync(HttpMethod.Post, "api/v1/run-ffmpeg-command", Json(request, RenditionJsonContext.Default.RunCommandRequest),
-            RenditionJsonContext.Default.SubmitCommandResponse, cancellationToken).ConfigureAwait(false)).CommandId;
+            RenditionJsonContext.Default.SubmitCommandResponse, cancellationToken, idempotencyKey).ConfigureAwait(false)).CommandId;
 
     /// <summary>Submits a chain of 1–10 steps run in one directory (<c>POST /api/v1/run-chained-ffmpeg-commands</c>).</summary>
-    public async Task<string> RunChainedAsync(RunChainedRequest request, CancellationToken cancellationToken = default) =>
+    public Task<string> RunChainedAsync(RunChainedRequest request, CancellationToken cancellationToken = default) =>
+        RunChainedAsync(request, idempotencyKey: null, cancellationToken);
+
+    /// <summary>Submits a chain with an <c>Idempotency-Key</c>; see <see cref="RunAsync(RunCommandRequest, string, CancellationToken)"/>.</summary>
+    public async Task<string> RunChainedAsync(RunChainedRequest request, string? idempotencyKey, CancellationToken cancellationToken = default) =>
         (await SendAsync(HttpMethod.Post, "api/v1/run-chained-ffmpeg-commands", Json(request, RenditionJsonContext.Default.RunChainedRequest),
-            RenditionJsonContext.Default.SubmitCommandResponse, cancellationToken).ConfigureAwait(false)).CommandId;
+            RenditionJsonContext.Default.SubmitCommandResponse, cancellationToken, idempotencyKey).ConfigureAwait(false)).CommandId;
 
     /// <summary>Submits 1–10 independent commands (<c>POST /api/v1/run-multiple-ffmpeg-commands</c>); ids in request order.</summary>
-    public async Task<IReadOnlyList<string>> RunMultipleAsync(RunMultipleRequest request, CancellationToken cancellationToken = default) =>
+    public Task<IReadOnlyList<string>> RunMultipleAsync(RunMultipleRequest request, CancellationToken cancellationToken = default) =>
+        RunMultipleAsync(request, idempotencyKey: null, cancellationToken);
+
+    /// <summary>Submits a batch with an <c>Idempotency-Key</c>; see <see cref="RunAsync(RunCommandRequest, string, CancellationToken)"/>.</summary>
+    public async Task<IReadOnlyList<string>> RunMultipleAsync(RunMultipleRequest request, string? idempotencyKey, CancellationToken cancellationToken = default) =>
         (await SendAsync(HttpMethod.Post, "api/v1/run-multiple-ffmpeg-commands", Json(request, RenditionJsonContext.Default.RunMultipleRequest),
-            RenditionJsonContext.Default.SubmitMultipleResponse, cancellationToken).ConfigureAwait(false)).CommandIds;
+            RenditionJsonContext.Default.SubmitMultipleResponse, cancellationToken, idempotencyKey).ConfigureAwait(false)).CommandIds;
 
     /// <summary>Polls a command once (<c>GET /api/v1/commands/:id</c>).</summary>
     public Task<CommandResult> GetAsync(string commandId, CancellationToken cancellationToken = default) =>
@@ -124,6 +146,81 @@ public sealed class RenditionClient
     public async Task<string> RedeliverWebhookAsync(string commandId, CancellationToken cancellationToken = default) =>
         (await SendAsync(HttpMethod.Post, $"api/v1/commands/{Escape(commandId)}/webhook-deliveries/redeliver", null,
             RenditionJsonContext.Default.RedeliverResponse, cancellationToken).ConfigureAwait(false)).DeliveryId;
+
+    // ---- Job control (Rendition extensions; RenderIO answers 404) ----
+
+    /// <summary>
+    /// Cancels a queued or running command (<c>POST /api/v1/commands/:id/cancel</c>) and returns it, normally already
+    /// <c>FAILED</c> with <c>error_status</c> <c>CANCELLED</c>; 409 <c>CONFLICT</c> when it had already finished.
+    /// </summary>
+    public Task<CommandResult> CancelAsync(string commandId, CancellationToken cancellationToken = default) =>
+        SendAsync(HttpMethod.Post, $"api/v1/commands/{Escape(commandId)}/cancel", null, RenditionJsonContext.Default.CommandResult, cancellationToken);
+
+    /// <summary>ffmpeg's output of the command so far, banner-free (<c>GET /api/v1/commands/:id/log</c>; empty before it ran).</summary>
+    public async Task<string> GetLogAsync(string commandId, CancellationToken cancellationToken = default)
+    {
+        using var request = NewRequest(HttpMethod.Get, $"api/v1/commands/{Escape(commandId)}/log", "text/plain");
+        using var response = await _http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken).ConfigureAwait(false);
+        await ThrowIfErrorAsync(response, cancellationToken).ConfigureAwait(false);
+        return await response.Content.ReadAsStringAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Follows a command live (<c>GET /api/v1/commands/:id/events</c>, Server-Sent Events): a <see cref="CommandEventKind.Status"/>
+    /// event whenever its status or progress changes, then one <see cref="CommandEventKind.End"/> event carrying the final
+    /// command, after which the sequence completes. If the connection drops before that, the sequence just ends: check
+    /// with <see cref="GetAsync"/> (or <see cref="WaitAsync"/>) and follow again if you like. Read the events promptly; the
+    /// server writes them as they happen.
+    /// </summary>
+    /// <exception cref="RenditionApiException">404 for an unknown command, or a server without the extension (RenderIO).</exception>
+    public async IAsyncEnumerable<CommandEvent> StreamEventsAsync(string commandId, [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        using var request = NewRequest(HttpMethod.Get, $"api/v1/commands/{Escape(commandId)}/events", "text/event-stream");
+        using var response = await _http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken).ConfigureAwait(false);
+        await ThrowIfErrorAsync(response, cancellationToken).ConfigureAwait(false);
+        var stream = await response.Content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false);
+        await using (stream.ConfigureAwait(false))
+        {
+            var parser = SseParser.Create(stream, static (type, data) => ParseEvent(type, data));
+            await foreach (var item in parser.EnumerateAsync(cancellationToken).ConfigureAwait(false))
+            {
+                if (item.Data is not { } e)
+                {
+                    continue;
+                }
+                yield return e;
+                if (e.Kind == CommandEventKind.End)
+                {
+                    yield break;
+                }
+            }
+        }
+    }
+
+    /// <summary>One SSE item as a typed event; events of kinds this client does not know are skipped (null).</summary>
+    private static CommandEvent? ParseEvent(string type, ReadOnlySpan<byte> data)
+    {
+        try
+        {
+            switch (type)
+            {
+                case "status":
+                    var status = JsonSerializer.Deserialize(data, RenditionJsonContext.Default.CommandStatusEvent)
+                        ?? throw new RenditionApiException("The event stream sent an empty status event.");
+                    return new CommandEvent(CommandEventKind.Status, status.Status, status.Progress, null);
+                case "end":
+                    var result = JsonSerializer.Deserialize(data, RenditionJsonContext.Default.CommandResult)
+                        ?? throw new RenditionApiException("The event stream sent an empty end event.");
+                    return new CommandEvent(CommandEventKind.End, result.Status, result.Progress, result);
+                default:
+                    return null;
+            }
+        }
+        catch (JsonException e)
+        {
+            throw new RenditionApiException($"The event stream sent a '{type}' event that is not the expected JSON.", e);
+        }
+    }
 
     // ---- Files ----
 
@@ -237,9 +334,13 @@ public sealed class RenditionClient
         await SendAsync(HttpMethod.Delete, $"api/v1/presets/{Escape(presetId)}", null, RenditionJsonContext.Default.SuccessResponse, cancellationToken).ConfigureAwait(false);
 
     /// <summary>Runs a preset with these inputs and variable values (<c>POST /api/v1/presets/:id/execute</c>); returns the command id.</summary>
-    public async Task<string> ExecutePresetAsync(string presetId, PresetExecuteRequest request, CancellationToken cancellationToken = default) =>
+    public Task<string> ExecutePresetAsync(string presetId, PresetExecuteRequest request, CancellationToken cancellationToken = default) =>
+        ExecutePresetAsync(presetId, request, idempotencyKey: null, cancellationToken);
+
+    /// <summary>Runs a preset with an <c>Idempotency-Key</c>; see <see cref="RunAsync(RunCommandRequest, string, CancellationToken)"/>.</summary>
+    public async Task<string> ExecutePresetAsync(string presetId, PresetExecuteRequest request, string? idempotencyKey, CancellationToken cancellationToken = default) =>
         (await SendAsync(HttpMethod.Post, $"api/v1/presets/{Escape(presetId)}/execute", Json(request, RenditionJsonContext.Default.PresetExecuteRequest),
-            RenditionJsonContext.Default.SubmitCommandResponse, cancellationToken).ConfigureAwait(false)).CommandId;
+            RenditionJsonContext.Default.SubmitCommandResponse, cancellationToken, idempotencyKey).ConfigureAwait(false)).CommandId;
 
     // ---- Webhook configuration ----
 
@@ -265,14 +366,27 @@ public sealed class RenditionClient
         SendAsync(HttpMethod.Get, $"api/v1/commands/{Escape(commandId)}" + Query(("wait", waitSeconds > 0 ? Str(waitSeconds) : null)),
             null, RenditionJsonContext.Default.CommandResult, cancellationToken);
 
-    private async Task<T> SendAsync<T>(HttpMethod method, string path, HttpContent? content, JsonTypeInfo<T> type, CancellationToken cancellationToken)
+    private HttpRequestMessage NewRequest(HttpMethod method, string path, string accept)
     {
-        using var request = new HttpRequestMessage(method, new Uri(_base, path)) { Content = content };
+        var request = new HttpRequestMessage(method, new Uri(_base, path));
         if (_options.ApiKey is { Length: > 0 } key)
         {
             request.Headers.TryAddWithoutValidation(ApiKeyHeader, key);
         }
-        request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue("application/json"));
+        request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue(accept));
+        return request;
+    }
+
+    private async Task<T> SendAsync<T>(HttpMethod method, string path, HttpContent? content, JsonTypeInfo<T> type, CancellationToken cancellationToken,
+        string? idempotencyKey = null)
+    {
+        using var request = NewRequest(method, path, "application/json");
+        request.Content = content;
+        if (idempotencyKey is not null)
+        {
+            ArgumentException.ThrowIfNullOrEmpty(idempotencyKey);
+            request.Headers.TryAddWithoutValidation(IdempotencyKeyHeader, idempotencyKey);
+        }
         using var response = await _http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken).ConfigureAwait(false);
         await ThrowIfErrorAsync(response, cancellationToken).ConfigureAwait(false);
         try
