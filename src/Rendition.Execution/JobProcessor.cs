@@ -322,6 +322,8 @@ public sealed partial class JobProcessor(
             var zipId = Guid.NewGuid();
             var zipName = $"{command.Id}.zip";
             var zipKey = $"{zipId:N}/{zipName}";
+            // Sizes first: a local blob store moves the file in.
+            var zipSize = new FileInfo(zipPath).Length;
             await blobs.PutFileAsync(zipKey, zipPath, ct);
             var records = new List<FileRecord>(outputs.Count + 1)
             {
@@ -335,7 +337,7 @@ public sealed partial class JobProcessor(
                     Status = FileStatus.Stored,
                     StoreType = "OUTPUT",
                     StorageKey = zipKey,
-                    SizeBytes = new FileInfo(zipPath).Length,
+                    SizeBytes = zipSize,
                     MediaJson = JsonSerializer.Serialize(new MediaInfo
                     {
                         FileFormat = "zip",
@@ -366,6 +368,7 @@ public sealed partial class JobProcessor(
         var path = Path.Combine(jobDir, fileName);
         var fileId = Guid.NewGuid();
         var key = $"{fileId:N}/{fileName}";
+        var size = new FileInfo(path).Length;
         await blobs.PutFileAsync(key, path, ct);
         var extension = MediaTypes.Extension(fileName);
         return new FileRecord
@@ -378,7 +381,7 @@ public sealed partial class JobProcessor(
             Status = FileStatus.Stored,
             StoreType = "OUTPUT",
             StorageKey = key,
-            SizeBytes = new FileInfo(path).Length,
+            SizeBytes = size,
             MediaJson = JsonSerializer.Serialize(new MediaInfo
             {
                 MimeType = MediaTypes.ForFileName(fileName),

@@ -172,15 +172,16 @@ public sealed partial class CommandValidator(RenditionOptions options, IBlobStor
         {
             return error;
         }
+        const string Undeclared = "which is not declared in input_files or output_files";
         if (request.OutputFiles is { IsFolder: true } && error.Message.Contains("{{out_", StringComparison.Ordinal))
         {
-            return error with { Message = error.Message.Replace("which is not declared in input_files or output_files",
-                "but output_files is OUTPUT_FOLDER, which has no out_ aliases: write plain file names (e.g. frame_%03d.png) instead", StringComparison.Ordinal) };
+            var why = "but output_files is OUTPUT_FOLDER, which has no out_ aliases: write plain file names (e.g. frame_%03d.png) instead";
+            return error with { Message = error.Message.Replace(Undeclared, why, StringComparison.Ordinal) };
         }
         if (archive && error.Message.Contains("{{in_", StringComparison.Ordinal))
         {
-            return error with { Message = error.Message.Replace("which is not declared in input_files or output_files",
-                "but inputs come from input_compressed_folder, which has no in_ aliases: name the archive's files by their file names instead", StringComparison.Ordinal) };
+            var why = "but inputs come from input_compressed_folder, which has no in_ aliases: name the archive's files by their file names instead";
+            return error with { Message = error.Message.Replace(Undeclared, why, StringComparison.Ordinal) };
         }
         return error;
     }
