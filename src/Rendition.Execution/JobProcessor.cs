@@ -86,6 +86,7 @@ public sealed partial class JobProcessor(
             runtime.Unregister(command.Id);
             runtime.Finished(command.Id);
             TryDeleteDirectory(jobDir);
+            TryDeleteDirectory(ScratchDirectory(jobDir));
         }
     }
 
@@ -269,10 +270,19 @@ public sealed partial class JobProcessor(
         return (alias, local);
     }
 
+    /// <summary>
+    /// The attempt's own directory beside its job directory, never visible to the command: zips are fetched and built there.
+    /// Deleted with the job directory (and, after a crash, by the start-up sweep of the work root's directories).
+    /// </summary>
+    private static string ScratchDirectory(string jobDir) => jobDir + ".scratch";
+
+    private static string ScratchFile(string jobDir, string name) =>
+        Path.Combine(Directory.CreateDirectory(ScratchDirectory(jobDir)).FullName, name);
+
     /// <summary>Fetches the <c>input_compressed_folder</c> zip beside the job directory (never inside it) and unpacks it into the directory.</summary>
     private async Task<IReadOnlyList<string>> FetchArchiveAsync(Guid accountId, Uri url, string jobDir, CancellationToken fetchCt, CancellationToken ct)
     {
-        var archive = jobDir + ".input.zip";
+        var archive = ScratchFile(jobDir, "input.zip");
         try
         {
             await fetcher.FetchAsync("input_compressed_folder", url, archive, accountId, fetchCt);
@@ -302,7 +312,7 @@ public sealed partial class JobProcessor(
             return new(ffmpegSeconds, [], new(ErrorCodes.OutputMissing,
                 "ffmpeg finished but wrote no files: with OUTPUT_FOLDER the command writes its outputs by plain file name (e.g. frame_%03d.png) into its working directory."));
         }
-        var zipPath = jobDir + ".zip";
+        var zipPath = ScratchFile(jobDir, "output.zip");
         try
         {
             long uncompressed = 0;

@@ -65,6 +65,18 @@ public sealed class FolderTests(ServerFixture fx)
         }
     }
 
+    /// <summary>Waits (briefly: cleanup follows the final status) until nothing of the command is left in the work root.</summary>
+    private async Task AssertWorkCleanedAsync(string commandId)
+    {
+        var work = Path.Combine(fx.Server.DataDir, "work");
+        var prefix = Guid.Parse(commandId).ToString("N");
+        for (var i = 0; i < 50 && Directory.EnumerateFileSystemEntries(work, prefix + "*").Any(); i++)
+        {
+            await Task.Delay(100);
+        }
+        Assert.Empty(Directory.EnumerateFileSystemEntries(work, prefix + "*"));
+    }
+
     [Fact]
     public async Task FramesIntoOutputFolder_ReturnOneZipAndTheFilesOneByOne()
     {
@@ -112,6 +124,7 @@ public sealed class FolderTests(ServerFixture fx)
             await entryStream.CopyToAsync(entry);
         }
         Assert.Equal(entry.ToArray(), first);
+        await AssertWorkCleanedAsync(id);
     }
 
     [Fact]
@@ -166,6 +179,7 @@ public sealed class FolderTests(ServerFixture fx)
         Assert.Equal("copy.mp4", outputs["out_1"]!["filename"]!.GetValue<string>());
         Assert.InRange(outputs["out_1"]!["duration"]!.GetValue<double>(), 1.4, 1.6);
         Assert.Equal(2, outputs.Count);
+        await AssertWorkCleanedAsync(poll["command_id"]!.GetValue<string>());
     }
 
     [Fact]
