@@ -41,8 +41,11 @@ public sealed class RunCommandRequest
     /// <summary><c>in_*</c> alias → http(s) URL (may be empty for generated sources such as <c>-f lavfi</c>).</summary>
     public Dictionary<string, string> InputFiles { get; set; } = [];
 
-    /// <summary><c>out_*</c> alias → file name.</summary>
-    public Dictionary<string, string> OutputFiles { get; set; } = [];
+    /// <summary><c>out_*</c> alias → file name, or <see cref="OutputFileNames.Folder"/> to keep every file the command writes.</summary>
+    public OutputFileNames OutputFiles { get; set; } = [];
+
+    /// <summary>URL of a .zip unpacked into the working directory before the run (instead of <see cref="InputFiles"/>).</summary>
+    public string? InputCompressedFolder { get; set; }
 
     /// <summary>The command, with <c>{{alias}}</c> placeholders; a leading <c>ffmpeg</c> is ignored.</summary>
     public string FfmpegCommand { get; set; } = "";
@@ -115,8 +118,11 @@ public sealed class OriginalRequest
     /// <summary>Input aliases and URLs.</summary>
     public Dictionary<string, string> InputFiles { get; set; } = [];
 
-    /// <summary>Output aliases and file names.</summary>
-    public Dictionary<string, string> OutputFiles { get; set; } = [];
+    /// <summary>Output aliases and file names; empty with <see cref="OutputFileNames.IsOutputFolder"/> set for <c>OUTPUT_FOLDER</c>.</summary>
+    public OutputFileNames OutputFiles { get; set; } = [];
+
+    /// <summary>The <c>input_compressed_folder</c> URL, when the inputs came from a zip.</summary>
+    public string? InputCompressedFolder { get; set; }
 
     /// <summary>Set for a single command.</summary>
     public string? FfmpegCommand { get; set; }
@@ -131,9 +137,78 @@ public sealed class OriginalRequest
     public int? VcpuCount { get; set; }
 }
 
+/// <summary>
+/// <c>output_files</c> of a request: <c>out_*</c> aliases to file names, or, with <see cref="IsOutputFolder"/>, the string
+/// <c>"OUTPUT_FOLDER"</c>: every file the command writes by plain name is kept, zipped (<c>OUTPUT_FOLDER</c>) and one by one
+/// (<c>out_1</c>, <c>out_2</c>… in name order).
+/// </summary>
+[JsonConverter(typeof(OutputFileNamesConverter))]
+public sealed class OutputFileNames : Dictionary<string, string>
+{
+    /// <summary>The wire value of an output folder.</summary>
+    public const string OutputFolder = "OUTPUT_FOLDER";
+
+    /// <summary>True for <c>"output_files": "OUTPUT_FOLDER"</c> (the map is then empty).</summary>
+    public bool IsOutputFolder { get; set; }
+
+    /// <summary>A new <c>"OUTPUT_FOLDER"</c> value.</summary>
+    public static OutputFileNames Folder() => new() { IsOutputFolder = true };
+}
+
+/// <summary>Reads and writes <see cref="OutputFileNames"/>: an object of names, or the string <c>"OUTPUT_FOLDER"</c>.</summary>
+public sealed class OutputFileNamesConverter : JsonConverter<OutputFileNames>
+{
+    /// <inheritdoc/>
+    public override OutputFileNames? Read(ref System.Text.Json.Utf8JsonReader reader, Type typeToConvert, System.Text.Json.JsonSerializerOptions options)
+    {
+        if (reader.TokenType == System.Text.Json.JsonTokenType.String)
+        {
+            return new OutputFileNames { IsOutputFolder = reader.GetString() == OutputFileNames.OutputFolder };
+        }
+        if (reader.TokenType != System.Text.Json.JsonTokenType.StartObject)
+        {
+            throw new System.Text.Json.JsonException("output_files must be an object or a string.");
+        }
+        var names = new OutputFileNames();
+        while (reader.Read() && reader.TokenType != System.Text.Json.JsonTokenType.EndObject)
+        {
+            var key = reader.GetString()!;
+            reader.Read();
+            names[key] = reader.TokenType == System.Text.Json.JsonTokenType.String
+                ? reader.GetString()!
+                : throw new System.Text.Json.JsonException($"output_files.{key} must be a string.");
+        }
+        return names;
+    }
+
+    /// <inheritdoc/>
+    public override void Write(System.Text.Json.Utf8JsonWriter writer, OutputFileNames value, System.Text.Json.JsonSerializerOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(writer);
+        ArgumentNullException.ThrowIfNull(value);
+        if (value.IsOutputFolder)
+        {
+            writer.WriteStringValue(OutputFileNames.OutputFolder);
+            return;
+        }
+        writer.WriteStartObject();
+        foreach (var (key, name) in value)
+        {
+            writer.WriteString(key, name);
+        }
+        writer.WriteEndObject();
+    }
+}
+
 /// <summary>A stored output file of a command, with what ffprobe found in it.</summary>
 public class OutputFile
 {
+    /// <summary>An <c>OUTPUT_FOLDER</c> zip only: how many files it holds (<see cref="SizeMbytes"/> is then their size before compression).</summary>
+    public int? FileCount { get; set; }
+
+    /// <summary>An <c>OUTPUT_FOLDER</c> zip only: the zip's own size in MiB.</summary>
+    public double? SizeCompressedMbytes { get; set; }
+
     /// <summary>The file's id (usable with the files API).</summary>
     public string FileId { get; set; } = "";
 

@@ -20,6 +20,7 @@ public static class ErrorCodes
     public const string StorageError = "STORAGE_ERROR";
     public const string ResourceLimit = "RESOURCE_LIMIT";
     public const string InvalidInputFile = "INVALID_INPUT_FILE";
+    public const string InvalidInputArchive = "INVALID_INPUT_ARCHIVE";
     public const string ForbiddenOption = "FORBIDDEN_OPTION";
     public const string Cancelled = "CANCELLED";
     public const string IdempotencyKeyReused = "IDEMPOTENCY_KEY_REUSED";

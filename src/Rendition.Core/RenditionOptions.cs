@@ -61,6 +61,12 @@ public sealed class RenditionOptions
     /// <summary>Most files a job may create in its directory.</summary>
     public int MaxOutputFiles { get; set; } = 1000;
 
+    /// <summary>Most files an <c>input_compressed_folder</c> archive may hold (directory entries included).</summary>
+    public int MaxInputArchiveFiles { get; set; } = 1000;
+
+    /// <summary>Most an <c>input_compressed_folder</c> archive may unpack to, in MiB (counted as written, not from its headers).</summary>
+    public long MaxInputArchiveMb { get; set; } = 10240;
+
     /// <summary><c>bwrap</c> (required, the default) or <c>off</c>.</summary>
     public string Sandbox { get; set; } = "bwrap";
 

@@ -91,7 +91,7 @@ public sealed class FfmpegTools
             OnStdoutLine = progress is null ? null : progress.OnLine,
             OnStderrLine = progress is null ? null : progress.OnLogLine,
             StderrChars = LogChars,
-            CheckLimits = () => CheckJobDirectory(jobDirectory, inputFiles),
+            CheckLimits = () => CheckOutputLimits(jobDirectory, inputFiles),
         }, ct);
         if (result.LimitExceeded is null && result.ExitCode == FileSizeLimitExitCode)
         {
@@ -105,7 +105,7 @@ public sealed class FfmpegTools
     }
 
     /// <summary>The files a job wrote past its limits (count or total size, inputs excluded), or null.</summary>
-    private string? CheckJobDirectory(string jobDirectory, IReadOnlyCollection<string> inputFiles)
+    public string? CheckOutputLimits(string jobDirectory, IReadOnlyCollection<string> inputFiles)
     {
         long bytes = 0;
         var files = 0;

@@ -102,6 +102,7 @@ public sealed partial class JobProcessor(
             runtime.Unregister(command.Id);
             runtime.Finished(command.Id);
             TryDeleteDirectory(jobDir);
+            TryDeleteDirectory(ScratchDirectory(jobDir));
         }
     }
 
@@ -161,6 +162,7 @@ public sealed partial class JobProcessor(
 
         // Placeholders become names relative to the job directory, which is ffmpeg's working directory (and /job in the sandbox).
         var names = new Dictionary<string, string>(StringComparer.Ordinal);
+        IReadOnlyList<string> unpacked = [];
         try
         {
             using var fetchDeadline = CancellationTokenSource.CreateLinkedTokenSource(ct);
@@ -170,16 +172,30 @@ public sealed partial class JobProcessor(
             {
                 names[alias] = local;
             }
+            if (request.InputCompressedFolder is { } archiveUrl)
+            {
+                unpacked = await FetchArchiveAsync(command.AccountId, new Uri(archiveUrl), jobDir, fetchDeadline.Token, ct);
+            }
         }
         catch (InputFetchException e)
         {
             return new(0, [], new(e.Refused ? ErrorCodes.InvalidInputFile : ErrorCodes.UnreachableInputFile, e.Message));
         }
+        catch (InputArchiveException e)
+        {
+            return new(0, [], new(ErrorCodes.InvalidInputArchive, e.Message));
+        }
         catch (OperationCanceledException) when (!ct.IsCancellationRequested)
         {
             return new(0, [], new(ErrorCodes.UnreachableInputFile, $"Inputs could not be fetched within {InputFetchTimeout.TotalMinutes:0} minutes."));
         }
-        var inputNames = names.Values.ToHashSet(StringComparer.Ordinal);
+        // Unpacked files are inputs like fetched ones: read-only in the sandbox, not counted as output, never stored.
+        var inputNames = names.Values.Concat(unpacked).ToHashSet(StringComparer.Ordinal);
+        if (request.OutputFiles.FirstOrDefault(kv => unpacked.Contains(kv.Value)) is { Key: { } clashAlias, Value: var clashName })
+        {
+            return new(0, [], new(ErrorCodes.InvalidInputArchive,
+                $"input_compressed_folder holds '{clashName}', which is also the file name of output {clashAlias}; rename one of them."));
+        }
         foreach (var (alias, fileName) in request.OutputFiles)
         {
             names[alias] = fileName;
@@ -218,6 +234,16 @@ public sealed partial class JobProcessor(
             }
         }
 
+        // The watcher looks four times a second; a step that wrote past a limit and ended in between is caught here.
+        if (tools.CheckOutputLimits(jobDir, inputNames) is { } crossed)
+        {
+            return new(ffmpegTime.TotalSeconds, [], new(ErrorCodes.ResourceLimit, $"stopped because {crossed}."));
+        }
+        if (request.OutputFiles.IsFolder)
+        {
+            return await StoreFolderAsync(command, jobDir, inputNames, ffmpegTime.TotalSeconds, ct);
+        }
+
         // Only regular files count: code inside the sandbox could leave a link to a host file or a FIFO under an output's name.
         var missing = request.OutputFiles.Where(kv => !FileKinds.IsRegularFile(Path.Combine(jobDir, kv.Value))).Select(kv => $"{kv.Key} ({kv.Value})").ToList();
         if (missing.Count > 0)
@@ -250,6 +276,149 @@ public sealed partial class JobProcessor(
         var local = alias + sniff.Extension;
         File.Move(partial, Path.Combine(jobDir, local), overwrite: true);
         return (alias, local);
+    }
+
+    /// <summary>
+    /// The attempt's own directory beside its job directory, never visible to the command: zips are fetched and built there.
+    /// Deleted with the job directory (and, after a crash, by the start-up sweep of the work root's directories).
+    /// </summary>
+    private static string ScratchDirectory(string jobDir) => jobDir + ".scratch";
+
+    private static string ScratchFile(string jobDir, string name) =>
+        Path.Combine(Directory.CreateDirectory(ScratchDirectory(jobDir)).FullName, name);
+
+    /// <summary>Fetches the <c>input_compressed_folder</c> zip beside the job directory (never inside it) and unpacks it into the directory.</summary>
+    private async Task<IReadOnlyList<string>> FetchArchiveAsync(Guid accountId, Uri url, string jobDir, CancellationToken fetchCt, CancellationToken ct)
+    {
+        var archive = ScratchFile(jobDir, "input.zip");
+        try
+        {
+            await fetcher.FetchAsync("input_compressed_folder", url, archive, accountId, fetchCt);
+            return await InputArchive.ExtractAsync(archive, jobDir, options.MaxInputArchiveFiles, options.MaxInputArchiveMb * 1024 * 1024, ct);
+        }
+        finally
+        {
+            TryDeleteFile(archive);
+        }
+    }
+
+    /// <summary>Above this many files an output folder's files are described from their names only, not probed one by one.</summary>
+    private const int FolderProbeLimit = 10;
+
+    /// <summary>
+    /// OUTPUT_FOLDER: every regular file the command wrote in its directory (inputs excluded), zipped as
+    /// <c>&lt;command_id&gt;.zip</c> under <see cref="OutputFolder.ZipAlias"/> and stored one by one as <c>out_1</c>, <c>out_2</c>… in name order.
+    /// </summary>
+    private async Task<Outcome> StoreFolderAsync(CommandRecord command, string jobDir, HashSet<string> inputNames, double ffmpegSeconds, CancellationToken ct)
+    {
+        // Links, FIFOs and directories are never stored: code in the sandbox could plant a link to a host file.
+        var outputs = Directory.EnumerateFiles(jobDir).Select(Path.GetFileName).OfType<string>()
+            .Where(n => !inputNames.Contains(n) && FileKinds.IsRegularFile(Path.Combine(jobDir, n)))
+            .Order(StringComparer.Ordinal).ToList();
+        if (outputs.Count == 0)
+        {
+            return new(ffmpegSeconds, [], new(ErrorCodes.OutputMissing,
+                "ffmpeg finished but wrote no files: with OUTPUT_FOLDER the command writes its outputs by plain file name (e.g. frame_%03d.png) into its working directory."));
+        }
+        var zipPath = ScratchFile(jobDir, "output.zip");
+        try
+        {
+            long uncompressed = 0;
+            await using (var zipFile = new FileStream(zipPath, FileMode.Create, FileAccess.ReadWrite, FileShare.None))
+            {
+                await using var zip = new System.IO.Compression.ZipArchive(zipFile, System.IO.Compression.ZipArchiveMode.Create, leaveOpen: false);
+                foreach (var name in outputs)
+                {
+                    var path = Path.Combine(jobDir, name);
+                    await using var source = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read);
+                    uncompressed += source.Length;
+                    // Media is mostly compressed already: spend little CPU on it.
+                    await using var entry = await zip.CreateEntry(name, System.IO.Compression.CompressionLevel.Fastest).OpenAsync(ct);
+                    await source.CopyToAsync(entry, ct);
+                }
+            }
+            var zipId = Guid.NewGuid();
+            var zipName = $"{command.Id}.zip";
+            var zipKey = $"{zipId:N}/{zipName}";
+            // Sizes first: a local blob store moves the file in.
+            var zipSize = new FileInfo(zipPath).Length;
+            await blobs.PutFileAsync(zipKey, zipPath, ct);
+            var records = new List<FileRecord>(outputs.Count + 1)
+            {
+                new()
+                {
+                    Id = zipId,
+                    AccountId = command.AccountId,
+                    CommandId = command.Id,
+                    Alias = OutputFolder.ZipAlias,
+                    Filename = zipName,
+                    Status = FileStatus.Stored,
+                    StoreType = "OUTPUT",
+                    StorageKey = zipKey,
+                    SizeBytes = zipSize,
+                    MediaJson = JsonSerializer.Serialize(new MediaInfo
+                    {
+                        FileFormat = "zip",
+                        MimeType = MediaTypes.ForFileName(zipName),
+                        FileCount = outputs.Count,
+                        UncompressedBytes = uncompressed,
+                    }, WireJson.Default.MediaInfo),
+                    CreatedAt = time.GetUtcNow().ToUnixTimeMilliseconds(),
+                },
+            };
+            for (var i = 0; i < outputs.Count; i++)
+            {
+                records.Add(outputs.Count <= FolderProbeLimit
+                    ? await StoreOutputAsync(command, jobDir, OutputFolder.FileAlias(i + 1), outputs[i], ct)
+                    : await StoreUnprobedAsync(command, jobDir, OutputFolder.FileAlias(i + 1), outputs[i], ct));
+            }
+            return new(ffmpegSeconds, records, null);
+        }
+        finally
+        {
+            TryDeleteFile(zipPath);
+        }
+    }
+
+    /// <summary>Stores a file with only what its name tells (MIME type, format): one of many in an output folder.</summary>
+    private async Task<FileRecord> StoreUnprobedAsync(CommandRecord command, string jobDir, string alias, string fileName, CancellationToken ct)
+    {
+        var path = Path.Combine(jobDir, fileName);
+        var fileId = Guid.NewGuid();
+        var key = $"{fileId:N}/{fileName}";
+        var size = new FileInfo(path).Length;
+        await blobs.PutFileAsync(key, path, ct);
+        var extension = MediaTypes.Extension(fileName);
+        return new FileRecord
+        {
+            Id = fileId,
+            AccountId = command.AccountId,
+            CommandId = command.Id,
+            Alias = alias,
+            Filename = fileName,
+            Status = FileStatus.Stored,
+            StoreType = "OUTPUT",
+            StorageKey = key,
+            SizeBytes = size,
+            MediaJson = JsonSerializer.Serialize(new MediaInfo
+            {
+                MimeType = MediaTypes.ForFileName(fileName),
+                FileFormat = extension.Length > 0 ? extension : null,
+            }, WireJson.Default.MediaInfo),
+            CreatedAt = time.GetUtcNow().ToUnixTimeMilliseconds(),
+        };
+    }
+
+    private void TryDeleteFile(string path)
+    {
+        try
+        {
+            File.Delete(path);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            logger.LogWarning(e, "Could not delete work file {Path}", path);
+        }
     }
 
     private async Task<IReadOnlyList<FileRecord>> StoreSingleAsync(CommandRecord command, string jobDir, string alias, string fileName, CancellationToken ct) =>

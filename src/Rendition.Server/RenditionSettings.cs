@@ -54,6 +54,8 @@ public static class RenditionSettings
             o.WebhookRetrySchedule = delays.Count is > 0 and <= 50 ? delays : throw new SettingsException("RENDITION_WEBHOOK_RETRY_SCHEDULE must list 1 to 50 delays.");
         }
         o.MaxOutputFiles = Int(config, "RENDITION_MAX_OUTPUT_FILES", o.MaxOutputFiles, 1, 1_000_000);
+        o.MaxInputArchiveFiles = Int(config, "RENDITION_MAX_INPUT_ARCHIVE_FILES", o.MaxInputArchiveFiles, 1, 1_000_000);
+        o.MaxInputArchiveMb = Int(config, "RENDITION_MAX_INPUT_ARCHIVE_MB", (int)o.MaxInputArchiveMb, 1, 1024 * 1024);
         o.LeaseSeconds = Int(config, "RENDITION_LEASE_SECONDS", o.LeaseSeconds, 5, 3600);
         if (config["RENDITION_POSTGRES"] is { Length: > 0 } postgres)
         {

@@ -106,13 +106,16 @@ public sealed partial class CommandValidator(RenditionOptions options, IBlobStor
             commands.Add(request.FfmpegCommand);
         }
 
-        var (inputs, outputs) = ValidateFiles(request.InputFiles, request.OutputFiles, prefix, errors);
+        var archive = ValidateArchive(request, prefix, errors);
+        var (inputs, outputs) = ValidateFiles(archive is null ? request.InputFiles : request.InputFiles ?? [], request.OutputFiles, prefix, errors);
         var everyCommandPresent = chained
             ? request.FfmpegCommands is { Count: > 0 and <= MaxChainSteps } steps && commands.Count == steps.Count
             : commands.Count == 1;
         if (everyCommandPresent)
         {
-            ValidateCommands(commands, prefix + commandField, chained, Keys(request.InputFiles), Keys(request.OutputFiles), prefix, errors);
+            var commandErrors = new List<ValidationDetail>();
+            ValidateCommands(commands, prefix + commandField, chained, Keys(request.InputFiles), request.OutputFiles is { IsText: true } ? [] : Keys(request.OutputFiles), prefix, commandErrors);
+            errors.AddRange(commandErrors.Select(e => Explain(e, request, archive is not null)));
         }
         var metadataJson = ValidateMetadata(request.Metadata, prefix, errors);
         var webhook = ValidateWebhook(request.WebhookUrl, prefix, errors);
@@ -122,7 +125,8 @@ public sealed partial class CommandValidator(RenditionOptions options, IBlobStor
         var original = new OriginalRequest
         {
             InputFiles = inputs,
-            OutputFiles = outputs,
+            OutputFiles = request.OutputFiles is { IsFolder: true } ? new OutputFileMap { IsFolder = true } : new OutputFileMap(outputs),
+            InputCompressedFolder = archive,
             FfmpegCommand = chained ? null : request.FfmpegCommand,
             FfmpegCommands = chained ? commands : null,
             // Rendi echoes these always; RenderIO clients see them only when they sent them.
@@ -132,14 +136,64 @@ public sealed partial class CommandValidator(RenditionOptions options, IBlobStor
         return new ValidatedCommand(original, metadataJson, webhook, maxSeconds, vcpu);
     }
 
+    /// <summary>
+    /// <c>input_compressed_folder</c>: an http(s) URL of a .zip, the command's only inputs (so not with <c>input_files</c>).
+    /// Returns the URL when valid.
+    /// </summary>
+    private string? ValidateArchive(SubmitCommandRequest request, string prefix, List<ValidationDetail> errors)
+    {
+        if (request.InputCompressedFolder is not { } url)
+        {
+            return null;
+        }
+        var field = prefix + "input_compressed_folder";
+        if (request.InputFiles is { Count: > 0 })
+        {
+            errors.Add(new(field, "cannot be combined with input_files: put every input in the archive and name it by its file name in the command"));
+            return null;
+        }
+        if (!NetworkGuard.IsHttpUrl(url, out var uri))
+        {
+            errors.Add(new(field, "must be an absolute http or https URL of a .zip file"));
+            return null;
+        }
+        if (!options.AllowPrivateUrls && NetworkGuard.IsObviouslyPrivateHost(uri!) && !IsOwnUrl(uri!))
+        {
+            errors.Add(new(field, "points to a private or loopback address, which is not allowed"));
+            return null;
+        }
+        return url;
+    }
+
+    /// <summary>Says why a placeholder is undeclared when the request has no aliases of that kind (folder in or out).</summary>
+    private static ValidationDetail Explain(ValidationDetail error, SubmitCommandRequest request, bool archive)
+    {
+        if (!error.Message.Contains("is not declared in input_files or output_files", StringComparison.Ordinal))
+        {
+            return error;
+        }
+        const string Undeclared = "which is not declared in input_files or output_files";
+        if (request.OutputFiles is { IsFolder: true } && error.Message.Contains("{{out_", StringComparison.Ordinal))
+        {
+            var why = "but output_files is OUTPUT_FOLDER, which has no out_ aliases: write plain file names (e.g. frame_%03d.png) instead";
+            return error with { Message = error.Message.Replace(Undeclared, why, StringComparison.Ordinal) };
+        }
+        if (archive && error.Message.Contains("{{in_", StringComparison.Ordinal))
+        {
+            var why = "but inputs come from input_compressed_folder, which has no in_ aliases: name the archive's files by their file names instead";
+            return error with { Message = error.Message.Replace(Undeclared, why, StringComparison.Ordinal) };
+        }
+        return error;
+    }
+
     private (Dictionary<string, string> Inputs, Dictionary<string, string> Outputs) ValidateFiles(
-        Dictionary<string, string?>? inputFiles, Dictionary<string, string?>? outputFiles, string prefix, List<ValidationDetail> errors)
+        Dictionary<string, string?>? inputFiles, RequestedOutputs? outputFiles, string prefix, List<ValidationDetail> errors)
     {
         var inputs = new Dictionary<string, string>(StringComparer.Ordinal);
         var outputs = new Dictionary<string, string>(StringComparer.Ordinal);
         if (inputFiles is null)
         {
-            errors.Add(new(prefix + "input_files", "is required (an object of in_ aliases to URLs)"));
+            errors.Add(new(prefix + "input_files", "is required (an object of in_ aliases to URLs, or input_compressed_folder)"));
         }
         else
         {
@@ -165,7 +219,15 @@ public sealed partial class CommandValidator(RenditionOptions options, IBlobStor
             }
         }
 
-        if (outputFiles is null || outputFiles.Count == 0)
+        if (outputFiles is { IsFolder: true })
+        {
+            return (inputs, outputs);
+        }
+        if (outputFiles is { OtherText: { } text })
+        {
+            errors.Add(new(prefix + "output_files", $"must be an object of out_ aliases to file names, or the string \"{OutputFolder.Flag}\" (got \"{(text.Length <= 40 ? text : text[..37] + "...")}\")"));
+        }
+        else if (outputFiles is null || outputFiles.Count == 0)
         {
             errors.Add(new(prefix + "output_files", "is required (an object of out_ aliases to file names, at least one)"));
         }

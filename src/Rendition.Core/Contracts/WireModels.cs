@@ -53,7 +53,12 @@ public enum ApiFlavor
 public sealed class SubmitCommandRequest
 {
     public Dictionary<string, string?>? InputFiles { get; set; }
-    public Dictionary<string, string?>? OutputFiles { get; set; }
+
+    /// <summary>The <c>out_</c> alias map, or Rendi's <c>"OUTPUT_FOLDER"</c> (see <see cref="RequestedOutputs"/>).</summary>
+    public RequestedOutputs? OutputFiles { get; set; }
+
+    /// <summary>Rendi: a URL of a .zip unpacked into the working directory before the run (instead of <c>input_files</c>).</summary>
+    public string? InputCompressedFolder { get; set; }
     public string? FfmpegCommand { get; set; }
     public List<string?>? FfmpegCommands { get; set; }
     public Dictionary<string, JsonElement>? Metadata { get; set; }
@@ -66,7 +71,12 @@ public sealed class SubmitCommandRequest
 public sealed class OriginalRequest
 {
     public Dictionary<string, string> InputFiles { get; set; } = [];
-    public Dictionary<string, string> OutputFiles { get; set; } = [];
+
+    /// <summary>The alias map; empty, and echoed as <c>"OUTPUT_FOLDER"</c>, when <see cref="OutputFileMap.IsFolder"/>.</summary>
+    public OutputFileMap OutputFiles { get; set; } = [];
+
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public string? InputCompressedFolder { get; set; }
 
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public string? FfmpegCommand { get; set; }
@@ -141,6 +151,14 @@ public sealed class MediaInfo
     /// <summary>Streaming manifests only: how many media segments were stored with it.</summary>
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public int? SegmentCount { get; set; }
+
+    /// <summary>OUTPUT_FOLDER zips only: how many files the zip holds.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public int? FileCount { get; set; }
+
+    /// <summary>OUTPUT_FOLDER zips only: the files' total size before compression, in bytes.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public long? UncompressedBytes { get; set; }
 }
 
 /// <summary>One rendition of an HLS or DASH manifest.</summary>
@@ -176,6 +194,14 @@ public class OutputFileMeta
     /// <summary>Streaming manifests only: how many media segments were stored with it.</summary>
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public int? SegmentCount { get; set; }
+
+    /// <summary>OUTPUT_FOLDER zips only (Rendi): how many files the zip holds.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public int? FileCount { get; set; }
+
+    /// <summary>OUTPUT_FOLDER zips only (Rendi): the zip's own size; <c>size_mbytes</c> is then the files' size before compression.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public double? SizeCompressedMbytes { get; set; }
 }
 
 /// <summary>A file as <c>GET /files/:id</c> shows it: the output-file fields plus where it came from and how it ended.</summary>

@@ -249,7 +249,7 @@ public static partial class PresetRules
         return new SubmitCommandRequest
         {
             InputFiles = inputs,
-            OutputFiles = preset.OutputFileDefinitions.ToDictionary(kv => kv.Key, kv => (string?)kv.Value),
+            OutputFiles = new RequestedOutputs(preset.OutputFileDefinitions.ToDictionary(kv => kv.Key, kv => (string?)kv.Value)),
             FfmpegCommand = preset.FfmpegCommand is null ? null : Fill(preset.FfmpegCommand),
             FfmpegCommands = preset.FfmpegCommands?.Select(c => (string?)Fill(c)).ToList(),
         };

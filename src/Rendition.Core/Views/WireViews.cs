@@ -96,6 +96,13 @@ public sealed class WireViews(IBlobStore blobs, RenditionOptions options, Securi
         meta.IsVaryingFrameRate = media.IsVaryingFrameRate ?? false;
         meta.Variants = media.Variants;
         meta.SegmentCount = media.SegmentCount;
+        if (media.FileCount is { } count)
+        {
+            // An OUTPUT_FOLDER zip, as Rendi describes it: size_mbytes before compression, size_compressed_mbytes the zip.
+            meta.FileCount = count;
+            meta.SizeCompressedMbytes = meta.SizeMbytes;
+            meta.SizeMbytes = media.UncompressedBytes is { } raw ? raw / 1048576.0 : meta.SizeMbytes;
+        }
         return meta;
     }
 }

@@ -1,0 +1,282 @@
+using System.IO.Compression;
+using System.Text;
+using System.Text.Json;
+using Rendition.Core.Commands;
+using Rendition.Core.Contracts;
+using Rendition.Execution;
+
+namespace Rendition.Core.Tests;
+
+/// <summary>OUTPUT_FOLDER and input_compressed_folder: the wire format, validation, and the archive checks.</summary>
+public sealed class FolderInputsOutputsTests : IDisposable
+{
+    private readonly DirectoryInfo _dir = Directory.CreateTempSubdirectory("rendition-archive-");
+
+    public void Dispose() => _dir.Delete(recursive: true);
+
+    private static SubmitCommandRequest Parse(string json) => JsonSerializer.Deserialize(json, WireJson.Default.SubmitCommandRequest)!;
+
+    private static ValidatedCommand Valid(SubmitCommandRequest request) =>
+        new CommandValidator(new RenditionOptions { MaxCommandRunSeconds = 3600 }).Validate(request, ApiFlavor.Rendi);
+
+    private static RequestValidationException Invalid(SubmitCommandRequest request) =>
+        Assert.Throws<RequestValidationException>(() => Valid(request));
+
+    [Fact]
+    public void OutputFolder_ParsesValidatesAndEchoesAsTheString()
+    {
+        var request = Parse("""{"input_files":{"in_1":"https://example.com/a.mp4"},"output_files":"OUTPUT_FOLDER","ffmpeg_command":"-i {{in_1}} -vf fps=1 frame_%03d.png"}""");
+        Assert.True(request.OutputFiles!.IsFolder);
+
+        var valid = Valid(request);
+        Assert.True(valid.Request.OutputFiles.IsFolder);
+        var echoed = JsonSerializer.Serialize(valid.Request, WireJson.Default.OriginalRequest);
+        Assert.Contains("\"output_files\":\"OUTPUT_FOLDER\"", echoed, StringComparison.Ordinal);
+        Assert.DoesNotContain("input_compressed_folder", echoed, StringComparison.Ordinal);
+
+        var stored = JsonSerializer.Deserialize(echoed, WireJson.Default.OriginalRequest)!;
+        Assert.True(stored.OutputFiles.IsFolder);
+        Assert.Empty(stored.OutputFiles);
+    }
+
+    [Fact]
+    public void OutputMap_StillRoundTripsAsAnObject()
+    {
+        var valid = Valid(Parse("""{"input_files":{"in_1":"https://example.com/a.mp4"},"output_files":{"out_1":"o.mp4"},"ffmpeg_command":"-i {{in_1}} {{out_1}}"}"""));
+        var echoed = JsonSerializer.Serialize(valid.Request, WireJson.Default.OriginalRequest);
+        Assert.Contains("\"output_files\":{\"out_1\":\"o.mp4\"}", echoed, StringComparison.Ordinal);
+        Assert.False(JsonSerializer.Deserialize(echoed, WireJson.Default.OriginalRequest)!.OutputFiles.IsFolder);
+    }
+
+    [Fact]
+    public void OtherString_IsA422NamingTheField()
+    {
+        var e = Invalid(Parse("""{"input_files":{"in_1":"https://example.com/a.mp4"},"output_files":"FOLDER","ffmpeg_command":"-i {{in_1}} x.png"}"""));
+        var detail = Assert.Single(e.Details, d => d.Field == "output_files");
+        Assert.Contains("OUTPUT_FOLDER", detail.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void NonStringAliasValue_IsMalformedJson()
+    {
+        Assert.ThrowsAny<JsonException>(() => Parse("""{"output_files":{"out_1":5}}"""));
+        Assert.ThrowsAny<JsonException>(() => Parse("""{"output_files":5}"""));
+    }
+
+    [Fact]
+    public void OutputFolder_WithAnOutPlaceholder_ExplainsThatThereAreNoAliases()
+    {
+        var e = Invalid(Parse("""{"input_files":{"in_1":"https://example.com/a.mp4"},"output_files":"OUTPUT_FOLDER","ffmpeg_command":"-i {{in_1}} {{out_1}}"}"""));
+        Assert.Contains(e.Details, d => d.Message.Contains("OUTPUT_FOLDER, which has no out_ aliases", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void CompressedFolder_IsEchoed_AndInputFilesAreNotRequired()
+    {
+        var valid = Valid(Parse("""{"input_compressed_folder":"https://example.com/in.zip","output_files":{"out_1":"o.mp4"},"ffmpeg_command":"-i a.mp4 {{out_1}}"}"""));
+        Assert.Equal("https://example.com/in.zip", valid.Request.InputCompressedFolder);
+        Assert.Contains("\"input_compressed_folder\":\"https://example.com/in.zip\"", JsonSerializer.Serialize(valid.Request, WireJson.Default.OriginalRequest), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void CompressedFolder_WithInputFiles_IsRefused()
+    {
+        var e = Invalid(Parse("""{"input_compressed_folder":"https://example.com/in.zip","input_files":{"in_1":"https://example.com/a.mp4"},"output_files":{"out_1":"o.mp4"},"ffmpeg_command":"-i {{in_1}} {{out_1}}"}"""));
+        Assert.Contains("cannot be combined with input_files", Assert.Single(e.Details, d => d.Field == "input_compressed_folder").Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("ftp://example.com/in.zip", "http or https")]
+    [InlineData("http://127.0.0.1/in.zip", "private or loopback")]
+    public void CompressedFolder_BadUrl_IsRefused(string url, string expected)
+    {
+        var e = Invalid(Parse($$"""{"input_compressed_folder":"{{url}}","output_files":"OUTPUT_FOLDER","ffmpeg_command":"-i a.mp4 b.mp4"}"""));
+        Assert.Contains(expected, Assert.Single(e.Details, d => d.Field == "input_compressed_folder").Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void CompressedFolder_WithAnInPlaceholder_ExplainsThatThereAreNoAliases()
+    {
+        var e = Invalid(Parse("""{"input_compressed_folder":"https://example.com/in.zip","output_files":"OUTPUT_FOLDER","ffmpeg_command":"-i {{in_1}} b.mp4"}"""));
+        Assert.Contains(e.Details, d => d.Message.Contains("input_compressed_folder, which has no in_ aliases", StringComparison.Ordinal));
+    }
+
+    [Theory]
+    [InlineData("../evil.txt", "zip-slip")]
+    [InlineData("a/../../evil.txt", "zip-slip")]
+    [InlineData("/etc/cron.d/x", "absolute path")]
+    [InlineData("C:/Windows/x.dll", "drive letter")]
+    [InlineData("..\\evil.txt", "backslash")]
+    [InlineData("a//b.txt", "empty")]
+    [InlineData("./a.txt", "'.'")]
+    [InlineData("a\u0001.txt", "control character")]
+    public void NameProblem_RefusesNamesThatEscape(string name, string expected)
+    {
+        var problem = InputArchive.NameProblem(name);
+        Assert.NotNull(problem);
+        Assert.Contains(expected, problem, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("clip.mp4")]
+    [InlineData("folder/clip.mp4")]
+    [InlineData("folder/")]
+    public void NameProblem_AcceptsRelativeNames(string name) => Assert.Null(InputArchive.NameProblem(name));
+
+    private static InputArchive.ArchiveEntryInfo File(string name, long length = 10, int mode = 0x81A4) => new(name, mode << 16, length);
+
+    [Fact]
+    public void Plan_RefusesSymlinksAndSpecialFiles()
+    {
+        var link = Assert.Throws<InputArchiveException>(() => InputArchive.Plan([File("a.mp4"), File("passwd", mode: 0xA1FF)], 100, 1 << 20));
+        Assert.Contains("symbolic link", link.Message, StringComparison.Ordinal);
+        var fifo = Assert.Throws<InputArchiveException>(() => InputArchive.Plan([File("pipe", mode: 0x11A4)], 100, 1 << 20));
+        Assert.Contains("special file", fifo.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Plan_RefusesTooManyEntries_AndDeclaredSizeOverTheCap()
+    {
+        var many = Assert.Throws<InputArchiveException>(() => InputArchive.Plan([File("a"), File("b"), File("c")], 2, 1 << 20));
+        Assert.Contains("3 entries, more than the 2 allowed", many.Message, StringComparison.Ordinal);
+        var big = Assert.Throws<InputArchiveException>(() => InputArchive.Plan([File("a", 1 << 20), File("b", 1 << 20)], 10, 1 << 20));
+        Assert.Contains("more than 1 MB", big.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Plan_UnpacksOneZippedFolderFlat_SkipsMacMetadata_AndRefusesNesting()
+    {
+        var plan = InputArchive.Plan([File("clips/", mode: 0x41ED), File("clips/a.mp4"), File("clips/b.mp4"), File("__MACOSX/clips/._a.mp4")], 10, 1 << 20);
+        Assert.Equal(["a.mp4", "b.mp4"], plan.Select(p => p.Name));
+        Assert.Equal([1, 2], plan.Select(p => p.Index));
+
+        var nested = Assert.Throws<InputArchiveException>(() => InputArchive.Plan([File("a.mp4"), File("more/b.mp4")], 10, 1 << 20));
+        Assert.Contains("nested folder", nested.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Plan_RefusesUnusableNamesDuplicatesAndEmptyArchives()
+    {
+        Assert.Contains("may not start with '-'", Assert.Throws<InputArchiveException>(() => InputArchive.Plan([File("-i.mp4")], 10, 1 << 20)).Message, StringComparison.Ordinal);
+        Assert.Contains("twice", Assert.Throws<InputArchiveException>(() => InputArchive.Plan([File("a.mp4"), File("a.mp4")], 10, 1 << 20)).Message, StringComparison.Ordinal);
+        Assert.Contains("no files", Assert.Throws<InputArchiveException>(() => InputArchive.Plan([File("d/", mode: 0x41ED)], 10, 1 << 20)).Message, StringComparison.Ordinal);
+    }
+
+    private string Zip(string name, Action<ZipArchive> fill)
+    {
+        var path = Path.Combine(_dir.FullName, name);
+        using (var zip = ZipFile.Open(path, ZipArchiveMode.Create))
+        {
+            fill(zip);
+        }
+        return path;
+    }
+
+    private static void Add(ZipArchive zip, string name, byte[] content, int? unixMode = null)
+    {
+        var entry = zip.CreateEntry(name, CompressionLevel.Optimal);
+        if (unixMode is { } mode)
+        {
+            entry.ExternalAttributes = mode << 16;
+        }
+        using var stream = entry.Open();
+        stream.Write(content);
+    }
+
+    [Fact]
+    public async Task Extract_WritesTheFiles()
+    {
+        var zip = Zip("ok.zip", z =>
+        {
+            Add(z, "a.txt", Encoding.UTF8.GetBytes("alpha"));
+            Add(z, "b.txt", Encoding.UTF8.GetBytes("beta"));
+        });
+        var dest = _dir.CreateSubdirectory("ok").FullName;
+        var names = await InputArchive.ExtractAsync(zip, dest, 10, 1 << 20, CancellationToken.None);
+        Assert.Equal(["a.txt", "b.txt"], names);
+        Assert.Equal("beta", await System.IO.File.ReadAllTextAsync(Path.Combine(dest, "b.txt")));
+    }
+
+    [Fact]
+    public async Task Extract_RefusesZipSlipWithoutWritingOutside()
+    {
+        var zip = Zip("slip.zip", z => Add(z, "../slipped.txt", Encoding.UTF8.GetBytes("x")));
+        var dest = _dir.CreateSubdirectory("slip").FullName;
+        var e = await Assert.ThrowsAsync<InputArchiveException>(() => InputArchive.ExtractAsync(zip, dest, 10, 1 << 20, CancellationToken.None));
+        Assert.Contains("zip-slip", e.Message, StringComparison.Ordinal);
+        Assert.False(System.IO.File.Exists(Path.Combine(_dir.FullName, "slipped.txt")));
+    }
+
+    [Fact]
+    public async Task Extract_RefusesASymlinkEntry()
+    {
+        var zip = Zip("link.zip", z => Add(z, "passwd", Encoding.UTF8.GetBytes("/etc/passwd"), unixMode: 0xA1FF));
+        var e = await Assert.ThrowsAsync<InputArchiveException>(() => InputArchive.ExtractAsync(zip, _dir.CreateSubdirectory("link").FullName, 10, 1 << 20, CancellationToken.None));
+        Assert.Contains("symbolic link", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Extract_RefusesAnHonestBomb_AndALyingHeaderNeverWritesPastTheCap()
+    {
+        // 8 MB of zeros deflates to a few KB.
+        var zip = Zip("bomb.zip", z => Add(z, "zeros.bin", new byte[8 << 20]));
+        var e = await Assert.ThrowsAsync<InputArchiveException>(() => InputArchive.ExtractAsync(zip, _dir.CreateSubdirectory("bomb").FullName, 10, 1 << 20, CancellationToken.None));
+        Assert.Contains("more than 1 MB", e.Message, StringComparison.Ordinal);
+
+        // The same bomb with headers claiming 10 bytes: whatever the zip reader then yields, at most the cap lands on disk.
+        var bytes = await System.IO.File.ReadAllBytesAsync(zip);
+        LieAboutSizes(bytes, 10);
+        var liar = Path.Combine(_dir.FullName, "liar.zip");
+        await System.IO.File.WriteAllBytesAsync(liar, bytes);
+        var dest = _dir.CreateSubdirectory("liar").FullName;
+        try
+        {
+            await InputArchive.ExtractAsync(liar, dest, 10, 1 << 20, CancellationToken.None);
+        }
+        catch (InputArchiveException refused)
+        {
+            Assert.True(refused.Message.Contains("more than 1 MB", StringComparison.Ordinal) || refused.Message.Contains("corrupt", StringComparison.Ordinal), refused.Message);
+        }
+        Assert.True(new FileInfo(Path.Combine(dest, "zeros.bin")) is not { Exists: true, Length: > (1 << 20) });
+    }
+
+    [Fact]
+    public async Task Extract_RefusesAnEntryCountOverTheCap_FromTheEndRecord()
+    {
+        var zip = Zip("many.zip", z =>
+        {
+            for (var i = 0; i < 5; i++)
+            {
+                Add(z, $"f{i}.txt", [1]);
+            }
+        });
+        Assert.Equal(5, InputArchive.DeclaredEntryCount(zip));
+        var e = await Assert.ThrowsAsync<InputArchiveException>(() => InputArchive.ExtractAsync(zip, _dir.CreateSubdirectory("many").FullName, 4, 1 << 20, CancellationToken.None));
+        Assert.Contains("5 entries", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Extract_RefusesSomethingThatIsNotAZip()
+    {
+        var path = Path.Combine(_dir.FullName, "not.zip");
+        await System.IO.File.WriteAllTextAsync(path, "hello, not a zip");
+        var e = await Assert.ThrowsAsync<InputArchiveException>(() => InputArchive.ExtractAsync(path, _dir.CreateSubdirectory("not").FullName, 10, 1 << 20, CancellationToken.None));
+        Assert.Contains("not a valid zip archive", e.Message, StringComparison.Ordinal);
+    }
+
+    /// <summary>Rewrites every local and central header's uncompressed size (a liar's zip).</summary>
+    private static void LieAboutSizes(byte[] zip, int size)
+    {
+        for (var i = 0; i + 46 < zip.Length; i++)
+        {
+            if (zip[i] == 0x50 && zip[i + 1] == 0x4B && zip[i + 2] == 0x03 && zip[i + 3] == 0x04)
+            {
+                BitConverter.TryWriteBytes(zip.AsSpan(i + 22, 4), size);
+            }
+            else if (zip[i] == 0x50 && zip[i + 1] == 0x4B && zip[i + 2] == 0x01 && zip[i + 3] == 0x02)
+            {
+                BitConverter.TryWriteBytes(zip.AsSpan(i + 24, 4), size);
+            }
+        }
+    }
+}
