@@ -17,6 +17,7 @@ public sealed partial class JobProcessor(
     RenditionOptions options,
     WebhookDispatcher webhooks,
     JobRuntime runtime,
+    RenditionMetrics metrics,
     TimeProvider time,
     ILogger<JobProcessor> logger)
 {
@@ -29,9 +30,14 @@ public sealed partial class JobProcessor(
 
     private static readonly TimeSpan MonitorInterval = TimeSpan.FromSeconds(1);
 
+    // Every line logged while a job runs (fetch, ffmpeg, store, result) carries its command id, whatever the message says.
+    private static readonly Func<ILogger, Guid, IDisposable?> CommandScope = LoggerMessage.DefineScope<Guid>("Command {CommandId}");
+
     public async Task ProcessAsync(JobLease lease, CancellationToken ct)
     {
         var command = lease.Command;
+        using var scope = CommandScope(logger, command.Id);
+        LogStarted(command.CommandType, command.Attempts);
         // One directory per attempt: a worker that lost its lease (or was stopped) cleans up only its own attempt.
         var jobDir = Path.Combine(WorkRoot, $"{command.Id:N}-{lease.Token:N}");
         // One token for this job: the server stopping, or the client cancelling (here or through another process).
@@ -57,6 +63,7 @@ public sealed partial class JobProcessor(
                 : await store.FailAsync(lease, outcome.Error.Value.Status, outcome.Error.Value.Message, outcome.FfmpegSeconds, CancellationToken.None);
             if (written)
             {
+                Completed(command, outcome.Error is null ? CommandStatus.Success : CommandStatus.Failed, outcome.Error?.Status, outcome.FfmpegSeconds);
                 webhooks.Wake();
             }
             else
@@ -76,7 +83,10 @@ public sealed partial class JobProcessor(
         catch (Exception e)
         {
             logger.LogError(e, "Job {CommandId} failed unexpectedly", command.Id);
-            await store.FailAsync(lease, ErrorCodes.InternalError, "The job failed inside Rendition; see the server log.", null, CancellationToken.None);
+            if (await store.FailAsync(lease, ErrorCodes.InternalError, "The job failed inside Rendition; see the server log.", null, CancellationToken.None))
+            {
+                Completed(command, CommandStatus.Failed, ErrorCodes.InternalError, null);
+            }
             webhooks.Wake();
         }
         finally
@@ -88,6 +98,38 @@ public sealed partial class JobProcessor(
             TryDeleteDirectory(jobDir);
         }
     }
+
+    private void Completed(CommandRecord command, string status, string? errorStatus, double? ffmpegSeconds)
+    {
+        var seconds = (time.GetUtcNow().ToUnixTimeMilliseconds() - command.CreatedAt) / 1000.0;
+        metrics.JobCompleted(status, errorStatus, seconds, ffmpegSeconds);
+        if (errorStatus is null)
+        {
+            LogSucceeded(seconds, ffmpegSeconds ?? 0);
+        }
+        else
+        {
+            LogFailed(errorStatus, seconds, ffmpegSeconds ?? 0);
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Job started ({CommandType}, attempt {Attempt})")]
+    private partial void LogStarted(string commandType, int attempt);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Job finished SUCCESS in {Seconds:0.###} s ({FfmpegSeconds:0.###} s of ffmpeg)")]
+    private partial void LogSucceeded(double seconds, double ffmpegSeconds);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Job finished FAILED {ErrorStatus} in {Seconds:0.###} s ({FfmpegSeconds:0.###} s of ffmpeg)")]
+    private partial void LogFailed(string errorStatus, double seconds, double ffmpegSeconds);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Fetched input {Alias} as {LocalName}")]
+    private partial void LogFetched(string alias, string localName);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "ffmpeg step {Step} of {Steps} exited with {ExitCode} after {Seconds:0.###} s")]
+    private partial void LogStep(int step, int steps, int exitCode, double seconds);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Stored output {Alias} ({Bytes} bytes) as {Key}")]
+    private partial void LogStored(string alias, long bytes, string key);
 
     /// <summary>ffmpeg's log of a job, step by step, capped at <see cref="FfmpegTools.LogChars"/> (the end is kept).</summary>
     private sealed class JobLog
@@ -191,6 +233,7 @@ public sealed partial class JobProcessor(
             await probeCancel.CancelAsync();
             await durationProbe;
             ffmpegTime += result.Elapsed;
+            LogStep(step + 1, commands.Count, result.ExitCode, result.Elapsed.TotalSeconds);
             var stepLabel = commands.Count > 1 ? $"Step {step + 1} of {commands.Count}: " : "";
             log.Add(commands.Count > 1 ? $"--- step {step + 1} of {commands.Count} ---\n" : "", result.StandardErrorTail);
             if (result.TimedOut)
@@ -241,6 +284,7 @@ public sealed partial class JobProcessor(
         }
         var local = alias + sniff.Extension;
         File.Move(partial, Path.Combine(jobDir, local), overwrite: true);
+        LogFetched(alias, local);
         return (alias, local);
     }
 
@@ -294,6 +338,7 @@ public sealed partial class JobProcessor(
         var fileId = Guid.NewGuid();
         var key = $"{fileId:N}/{fileName}";
         await blobs.PutFileAsync(key, path, ct);
+        LogStored(alias, size, key);
         return new FileRecord
         {
             Id = fileId,

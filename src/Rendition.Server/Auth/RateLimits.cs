@@ -33,8 +33,8 @@ public static class RateLimits
     private static RateLimitPartition<string> Partition(HttpContext context, string bucket, int perMinute)
     {
         var path = context.Request.Path;
-        // Health checks and signed downloads (players issue many Range requests) are not metered; 0 turns limits off.
-        if (perMinute <= 0 || path.StartsWithSegments("/health") || path.StartsWithSegments("/healthz") || path.StartsWithSegments("/storage"))
+        // Probes, the metrics scrape and signed downloads (players issue many Range requests) are not metered; 0 turns limits off.
+        if (perMinute <= 0 || Operations.IsOperationsPath(path) || path.StartsWithSegments("/storage"))
         {
             return RateLimitPartition.GetNoLimiter("none");
         }
