@@ -3,6 +3,7 @@ using System.Net;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Console;
@@ -263,6 +264,34 @@ public sealed partial class OperationsTests(ServerFixture fx)
             await stop.CancelAsync();
             Assert.Equal(0, await worker);
         }
+    }
+
+    [Fact]
+    public void Settings_MetricsOnAndSimpleLogsByDefault_AndBadValuesStopTheStart()
+    {
+        static Core.RenditionOptions Load(params (string Key, string Value)[] values) =>
+            RenditionSettings.Load(new ConfigurationBuilder()
+                .AddInMemoryCollection(values.Select(v => new KeyValuePair<string, string?>(v.Key, v.Value))).Build());
+
+        var defaults = Load();
+        Assert.True(defaults.Metrics);
+        Assert.Equal("simple", defaults.LogFormat);
+        Assert.False(Load(("RENDITION_METRICS", "off")).Metrics);
+        Assert.Equal("json", Load(("RENDITION_LOG_FORMAT", "JSON")).LogFormat);
+        Assert.Contains("RENDITION_METRICS", Assert.Throws<SettingsException>(() => Load(("RENDITION_METRICS", "sometimes"))).Message, StringComparison.Ordinal);
+        Assert.Contains("RENDITION_LOG_FORMAT", Assert.Throws<SettingsException>(() => Load(("RENDITION_LOG_FORMAT", "xml"))).Message, StringComparison.Ordinal);
+        Assert.Equal("http://0.0.0.0:9090", RenditionSettings.OpsUrl("http://0.0.0.0:9090"));
+        Assert.Equal("http://+:9090", RenditionSettings.OpsUrl("http://+:9090"));
+        Assert.Contains("RENDITION_OPS_URL", Assert.Throws<SettingsException>(() => RenditionSettings.OpsUrl("9090")).Message, StringComparison.Ordinal);
+        Assert.Throws<SettingsException>(() => RenditionSettings.OpsUrl("http://0.0.0.0:9090/metrics"));
+    }
+
+    [Fact]
+    public async Task Worker_WithABadOpsUrl_RefusesToStart()
+    {
+        var exit = await RenditionApp.RunWorkerAsync(["--RENDITION_POSTGRES=Host=127.0.0.1;Port=1", "--RENDITION_OPS_URL=ftp://x", "--RENDITION_SANDBOX=off",
+            $"--RENDITION_DATA_DIR={Path.Combine(Path.GetTempPath(), $"rendition-ops-{Guid.NewGuid():N}")}"], CancellationToken.None);
+        Assert.Equal(2, exit);
     }
 
     /// <summary>The value of the sample <paramref name="name"/> whose labels include all of <paramref name="labels"/> (0 if none), summed across matches.</summary>
