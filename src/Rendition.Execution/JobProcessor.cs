@@ -99,28 +99,29 @@ public sealed partial class JobProcessor(
         }
     }
 
+    // The result line names the command itself too: the default console format does not print scopes.
     private void Completed(CommandRecord command, string status, string? errorStatus, double? ffmpegSeconds)
     {
         var seconds = (time.GetUtcNow().ToUnixTimeMilliseconds() - command.CreatedAt) / 1000.0;
         metrics.JobCompleted(status, errorStatus, seconds, ffmpegSeconds);
         if (errorStatus is null)
         {
-            LogSucceeded(seconds, ffmpegSeconds ?? 0);
+            LogSucceeded(command.Id, seconds, ffmpegSeconds ?? 0);
         }
         else
         {
-            LogFailed(errorStatus, seconds, ffmpegSeconds ?? 0);
+            LogFailed(command.Id, errorStatus, seconds, ffmpegSeconds ?? 0);
         }
     }
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "Job started ({CommandType}, attempt {Attempt})")]
     private partial void LogStarted(string commandType, int attempt);
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Job finished SUCCESS in {Seconds:0.###} s ({FfmpegSeconds:0.###} s of ffmpeg)")]
-    private partial void LogSucceeded(double seconds, double ffmpegSeconds);
+    [LoggerMessage(Level = LogLevel.Information, Message = "Job {CommandId} finished SUCCESS in {Seconds:0.###} s ({FfmpegSeconds:0.###} s of ffmpeg)")]
+    private partial void LogSucceeded(Guid commandId, double seconds, double ffmpegSeconds);
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Job finished FAILED {ErrorStatus} in {Seconds:0.###} s ({FfmpegSeconds:0.###} s of ffmpeg)")]
-    private partial void LogFailed(string errorStatus, double seconds, double ffmpegSeconds);
+    [LoggerMessage(Level = LogLevel.Information, Message = "Job {CommandId} finished FAILED {ErrorStatus} in {Seconds:0.###} s ({FfmpegSeconds:0.###} s of ffmpeg)")]
+    private partial void LogFailed(Guid commandId, string errorStatus, double seconds, double ffmpegSeconds);
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "Fetched input {Alias} as {LocalName}")]
     private partial void LogFetched(string alias, string localName);

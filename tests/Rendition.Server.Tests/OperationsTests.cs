@@ -200,7 +200,7 @@ public sealed partial class OperationsTests(ServerFixture fx)
         var lines = capture.Lines.Select(l => JsonNode.Parse(l)!.AsObject()).ToList();
         var jobLines = lines.Where(l => l["Category"]!.GetValue<string>() is "Rendition.Execution.JobProcessor" or "Rendition.Execution.WebhookDispatcher").ToList();
         // Started, fetched, the ffmpeg step, stored, finished, and the webhook delivery: each with the command id in its scope.
-        foreach (var expected in new[] { "Job started", "Fetched input in_v", "ffmpeg step 1 of 1", "Stored output out_v", "Job finished SUCCESS", "delivered to" })
+        foreach (var expected in new[] { "Job started", "Fetched input in_v", "ffmpeg step 1 of 1", "Stored output out_v", "finished SUCCESS", "delivered to" })
         {
             Assert.Contains(jobLines, l => l["Message"]!.GetValue<string>().Contains(expected, StringComparison.Ordinal));
         }
