@@ -87,6 +87,28 @@ public sealed class LocalBlobStore : IBlobStore
         return true;
     }
 
+    /// <summary>
+    /// Creates, writes and deletes a probe file directly in the blob directory. The directory is not re-created here: if
+    /// it vanished (an unmounted volume), files would silently land somewhere else, so that is a failure too.
+    /// </summary>
+    public async Task CheckWritableAsync(CancellationToken ct)
+    {
+        var probe = Path.Combine(_root, $".probe-{Guid.NewGuid():N}");
+        try
+        {
+            await using (var stream = new FileStream(probe, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1, useAsync: true))
+            {
+                await stream.WriteAsync("ok"u8.ToArray(), ct);
+                await stream.FlushAsync(ct);
+            }
+            File.Delete(probe);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new IOException($"cannot write to the blob directory {_root}: {e.Message}", e);
+        }
+    }
+
     /// <summary>True when the signature is valid for this key (and offered name) and not expired.</summary>
     public bool Verify(string key, long expires, string? downloadName, string? signature) =>
         _signer.Verify(Signed(key, downloadName), expires, signature, _time.GetUtcNow());

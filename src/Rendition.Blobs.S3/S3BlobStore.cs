@@ -33,6 +33,7 @@ public sealed class S3BlobStore : IBlobStore, IDisposable
     private readonly Protocol _protocol;
     private readonly TimeProvider _time;
     private readonly Lazy<string> _ownPrefix;
+    private readonly string _probeKey = $".rendition-probe/{Guid.NewGuid():N}";
 
     public S3BlobStore(S3Options options, TimeProvider time)
     {
@@ -250,6 +251,31 @@ public sealed class S3BlobStore : IBlobStore, IDisposable
         }
         key = Uri.UnescapeDataString(path[prefix.Length..]);
         return true;
+    }
+
+    /// <summary>
+    /// Puts and deletes a tiny object under a key of its own for this process (so probes never collide or pile up);
+    /// this proves the bucket exists and the credentials may write, which a HEAD on the bucket would not.
+    /// </summary>
+    public async Task CheckWritableAsync(CancellationToken ct)
+    {
+        try
+        {
+            await _client.PutObjectAsync(new PutObjectRequest
+            {
+                BucketName = _bucket,
+                Key = _probeKey,
+                ContentBody = "ok",
+                ContentType = "text/plain",
+                UseChunkEncoding = false,
+                DisablePayloadSigning = _unsignedPayload,
+            }, ct);
+            await _client.DeleteObjectAsync(_bucket, _probeKey, ct);
+        }
+        catch (AmazonServiceException e)
+        {
+            throw new IOException($"cannot write to S3 bucket '{_bucket}': {e.ErrorCode ?? e.StatusCode.ToString()} {e.Message}", e);
+        }
     }
 
     public void Dispose()

@@ -86,6 +86,12 @@ public sealed class RenditionOptions
 
     public TimeSpan LeaseDuration => TimeSpan.FromSeconds(LeaseSeconds);
 
+    /// <summary>Export Prometheus metrics at <c>/metrics</c> (<c>RENDITION_METRICS</c>, on by default).</summary>
+    public bool Metrics { get; set; } = true;
+
+    /// <summary>Console log format: <c>simple</c> (the default, for people) or <c>json</c> (one object a line, scopes included).</summary>
+    public string LogFormat { get; set; } = "simple";
+
     /// <summary>Blobs in an S3-compatible bucket instead of local disk; null (the default) keeps them under the data directory.</summary>
     public S3Options? S3 { get; set; }
 

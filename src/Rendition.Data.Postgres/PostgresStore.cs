@@ -535,6 +535,13 @@ public sealed class PostgresStore(PostgresDatabase db, TimeProvider time) : IAcc
         return count;
     }
 
+    public async Task<long> CountQueuedAsync(CancellationToken ct)
+    {
+        await using var c = await db.OpenAsync(ct);
+        await using var cmd = Command(c, null, "SELECT COUNT(*) FROM commands WHERE status = @queued", Sql.Text("queued", CommandStatus.Queued));
+        return (long)(await cmd.ExecuteScalarAsync(ct))!;
+    }
+
     public async Task InsertFileAsync(FileRecord file, CancellationToken ct)
     {
         await using var c = await db.OpenAsync(ct);

@@ -466,6 +466,13 @@ public sealed class SqliteStore(SqliteDatabase db, TimeProvider time) : IAccount
         return await cmd.ExecuteNonQueryAsync(ct);
     }
 
+    public async Task<long> CountQueuedAsync(CancellationToken ct)
+    {
+        await using var c = await db.OpenAsync(ct);
+        await using var cmd = Command(c, "SELECT COUNT(*) FROM commands WHERE status = $queued", ("$queued", CommandStatus.Queued));
+        return Convert.ToInt64(await cmd.ExecuteScalarAsync(ct), System.Globalization.CultureInfo.InvariantCulture);
+    }
+
     public async Task InsertFileAsync(FileRecord file, CancellationToken ct)
     {
         await using var c = await db.OpenAsync(ct);

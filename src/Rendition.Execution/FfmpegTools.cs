@@ -45,6 +45,12 @@ public sealed class FfmpegTools
     /// <summary>True when both ffmpeg and ffprobe can be found.</summary>
     public bool ToolsAvailable => File.Exists(_ffmpeg) && File.Exists(_ffprobe);
 
+    /// <summary>What is missing of the tools resolved at start (for the readiness probe), or null when both are there.</summary>
+    public string? MissingTool() =>
+        !File.Exists(_ffmpeg) ? $"ffmpeg not found at '{_ffmpeg}' (RENDITION_FFMPEG)"
+        : !File.Exists(_ffprobe) ? $"ffprobe not found at '{_ffprobe}' (RENDITION_FFPROBE)"
+        : null;
+
     /// <summary>The demuxers inputs may use: everything this ffmpeg has, less devices (but lavfi) and reference-following formats.</summary>
     public string FormatWhitelist => _formatWhitelist.Value;
 

@@ -17,6 +17,7 @@ public sealed partial class JobProcessor(
     RenditionOptions options,
     WebhookDispatcher webhooks,
     JobRuntime runtime,
+    RenditionMetrics metrics,
     TimeProvider time,
     ILogger<JobProcessor> logger)
 {
@@ -32,9 +33,14 @@ public sealed partial class JobProcessor(
     /// <summary>How long a stopping worker tries to hand a job back before leaving it to lease expiry.</summary>
     public static readonly TimeSpan ReleaseTimeout = TimeSpan.FromSeconds(3);
 
+    // Every line logged while a job runs (fetch, ffmpeg, store, result) carries its command id, whatever the message says.
+    private static readonly Func<ILogger, Guid, IDisposable?> CommandScope = LoggerMessage.DefineScope<Guid>("Command {CommandId}");
+
     public async Task ProcessAsync(JobLease lease, CancellationToken ct)
     {
         var command = lease.Command;
+        using var scope = CommandScope(logger, command.Id);
+        LogStarted(command.CommandType, command.Attempts);
         // One directory per attempt: a worker that lost its lease (or was stopped) cleans up only its own attempt.
         var jobDir = Path.Combine(WorkRoot, $"{command.Id:N}-{lease.Token:N}");
         // One token for this job: the server stopping, or the client cancelling (here or through another process).
@@ -60,6 +66,7 @@ public sealed partial class JobProcessor(
                 : await store.FailAsync(lease, outcome.Error.Value.Status, outcome.Error.Value.Message, outcome.FfmpegSeconds, CancellationToken.None);
             if (written)
             {
+                Completed(command, outcome.Error is null ? CommandStatus.Success : CommandStatus.Failed, outcome.Error?.Status, outcome.FfmpegSeconds);
                 webhooks.Wake();
             }
             else
@@ -92,7 +99,10 @@ public sealed partial class JobProcessor(
         catch (Exception e)
         {
             logger.LogError(e, "Job {CommandId} failed unexpectedly", command.Id);
-            await store.FailAsync(lease, ErrorCodes.InternalError, "The job failed inside Rendition; see the server log.", null, CancellationToken.None);
+            if (await store.FailAsync(lease, ErrorCodes.InternalError, "The job failed inside Rendition; see the server log.", null, CancellationToken.None))
+            {
+                Completed(command, CommandStatus.Failed, ErrorCodes.InternalError, null);
+            }
             webhooks.Wake();
         }
         finally
@@ -105,6 +115,39 @@ public sealed partial class JobProcessor(
             TryDeleteDirectory(ScratchDirectory(jobDir));
         }
     }
+
+    // The result line names the command itself too: the default console format does not print scopes.
+    private void Completed(CommandRecord command, string status, string? errorStatus, double? ffmpegSeconds)
+    {
+        var seconds = (time.GetUtcNow().ToUnixTimeMilliseconds() - command.CreatedAt) / 1000.0;
+        metrics.JobCompleted(status, errorStatus, seconds, ffmpegSeconds);
+        if (errorStatus is null)
+        {
+            LogSucceeded(command.Id, seconds, ffmpegSeconds ?? 0);
+        }
+        else
+        {
+            LogFailed(command.Id, errorStatus, seconds, ffmpegSeconds ?? 0);
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Job started ({CommandType}, attempt {Attempt})")]
+    private partial void LogStarted(string commandType, int attempt);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Job {CommandId} finished SUCCESS in {Seconds:0.###} s ({FfmpegSeconds:0.###} s of ffmpeg)")]
+    private partial void LogSucceeded(Guid commandId, double seconds, double ffmpegSeconds);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Job {CommandId} finished FAILED {ErrorStatus} in {Seconds:0.###} s ({FfmpegSeconds:0.###} s of ffmpeg)")]
+    private partial void LogFailed(Guid commandId, string errorStatus, double seconds, double ffmpegSeconds);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Fetched input {Alias} as {LocalName}")]
+    private partial void LogFetched(string alias, string localName);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "ffmpeg step {Step} of {Steps} exited with {ExitCode} after {Seconds:0.###} s")]
+    private partial void LogStep(int step, int steps, int exitCode, double seconds);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Stored output {Alias} ({Bytes} bytes) as {Key}")]
+    private partial void LogStored(string alias, long bytes, string key);
 
     /// <summary>ffmpeg's log of a job, step by step, capped at <see cref="FfmpegTools.LogChars"/> (the end is kept).</summary>
     private sealed class JobLog
@@ -215,6 +258,7 @@ public sealed partial class JobProcessor(
             var progress = new ProgressParser(step + 1, commands.Count, ProgressParser.Bound(userTokens), p => running.Progress = p);
             var result = await tools.RunFfmpegAsync(userTokens, jobDir, command.VcpuCount, budget - ffmpegTime, inputNames, progress, ct);
             ffmpegTime += result.Elapsed;
+            LogStep(step + 1, commands.Count, result.ExitCode, result.Elapsed.TotalSeconds);
             var stepLabel = commands.Count > 1 ? $"Step {step + 1} of {commands.Count}: " : "";
             log.Add(commands.Count > 1 ? $"--- step {step + 1} of {commands.Count} ---\n" : "", result.StandardErrorTail);
             if (result.TimedOut)
@@ -275,6 +319,7 @@ public sealed partial class JobProcessor(
         }
         var local = alias + sniff.Extension;
         File.Move(partial, Path.Combine(jobDir, local), overwrite: true);
+        LogFetched(alias, local);
         return (alias, local);
     }
 
@@ -471,6 +516,7 @@ public sealed partial class JobProcessor(
         var fileId = Guid.NewGuid();
         var key = $"{fileId:N}/{fileName}";
         await blobs.PutFileAsync(key, path, ct);
+        LogStored(alias, size, key);
         return new FileRecord
         {
             Id = fileId,

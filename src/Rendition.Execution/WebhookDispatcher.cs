@@ -21,6 +21,7 @@ public sealed class WebhookDispatcher(
     ICommandStore commands,
     WireViews views,
     IHttpClientFactory httpClients,
+    RenditionMetrics metrics,
     RenditionOptions options,
     TimeProvider time,
     ILogger<WebhookDispatcher> logger) : BackgroundService, IDisposable
@@ -69,8 +70,11 @@ public sealed class WebhookDispatcher(
         }
     }
 
+    private static readonly Func<ILogger, Guid, IDisposable?> CommandScope = LoggerMessage.DefineScope<Guid>("Command {CommandId}");
+
     private async Task DeliverAsync(WebhookDelivery delivery, CancellationToken ct)
     {
+        using var scope = CommandScope(logger, delivery.CommandId);
         var now = time.GetUtcNow().ToUnixTimeMilliseconds();
         var found = await commands.GetAsync(delivery.AccountId, delivery.CommandId, ct);
         var config = await webhooks.GetConfigAsync(delivery.AccountId, ct);
@@ -79,6 +83,7 @@ public sealed class WebhookDispatcher(
         {
             await webhooks.RecordAttemptAsync(new WebhookAttempt(delivery.Id, now, url ?? "", null, "no webhook URL is configured any more", 0),
                 DeliveryStatus.Skipped, null, toAccountConfig: false, options.WebhookDisableAfter, ct);
+            metrics.WebhookAttempt("skipped");
             return;
         }
         var (command, files) = found.Value;
@@ -133,7 +138,12 @@ public sealed class WebhookDispatcher(
                 : (DeliveryStatus.Pending, time.GetUtcNow().ToUnixTimeMilliseconds() + (schedule[attempts] * 1000L));
         await webhooks.RecordAttemptAsync(new WebhookAttempt(delivery.Id, now, url, status, error, duration), final, next, toAccountConfig,
             options.WebhookDisableAfter, CancellationToken.None);
-        if (error is not null)
+        metrics.WebhookAttempt(final == DeliveryStatus.Delivered ? "delivered" : final == DeliveryStatus.Failed ? "failed" : "retrying");
+        if (error is null)
+        {
+            logger.LogDebug("Webhook for command {CommandId} delivered to {Url} in {Milliseconds} ms", command.Id, url, duration);
+        }
+        else
         {
             logger.LogInformation("Webhook for command {CommandId} to {Url} failed (attempt {Attempt}): {Error}", command.Id, url, attempts, error);
         }

@@ -64,6 +64,7 @@ public static class RenditionApp
         services.AddSingleton<FfmpegTools>();
         services.AddSingleton<InputFetcher>();
         services.AddSingleton<JobProcessor>();
+        services.AddSingleton<RenditionMetrics>();
         services.AddHttpClient(InputFetcher.HttpClientName, c =>
             {
                 c.Timeout = TimeSpan.FromSeconds(60);
@@ -132,7 +133,10 @@ public static class RenditionApp
             builder.WebHost.UseUrls(RenditionSettings.DefaultUrl);
         }
         var options = RenditionSettings.Load(builder.Configuration);
+        Operations.ConfigureLogging(builder.Logging, options);
         AddRendition(builder.Services, options);
+        Operations.AddReadiness(builder.Services);
+        Operations.AddMetrics(builder.Services, options, http: true);
         if (options.S3 is not null)
         {
             // First, so the bucket exists before any worker or request stores a file in it.
@@ -185,14 +189,7 @@ public static class RenditionApp
 
         app.UseMiddleware<ApiKeyMiddleware>();
         app.UseRateLimiter();
-        app.MapGet("/health", () => TypedResults.Text("{\"status\":\"ok\"}", "application/json"))
-            .Doc("Service", "Liveness", "`{\"status\":\"ok\"}` while the process serves requests. No API key.");
-        app.MapGet("/healthz", (ISandbox sandbox) => TypedResults.Text(sandbox.IsolatesCommands
-            ? $$"""{"status":"ok","sandbox":"{{sandbox.Name}}"}"""
-            : """{"status":"degraded","sandbox":"off","warning":"RENDITION_SANDBOX=off: ffmpeg runs without the OS sandbox; only the command policy guards the host."}""",
-            "application/json"))
-            .Doc("Service", "Health and sandbox state",
-                "`{\"status\":\"ok\",\"sandbox\":\"bwrap\"}`, or `degraded` with a warning when commands run without the OS sandbox. No API key.");
+        Operations.MapOperations(app, options);
         app.MapCommands();
         app.MapFiles();
         app.MapWebhooks();
@@ -204,15 +201,19 @@ public static class RenditionApp
 
     /// <summary>
     /// <c>rendition worker</c>: workers only, no HTTP API — any number of them, on any machines sharing the database and
-    /// blob store. Webhook dispatch and retention run here too (both claim their work, so several nodes are safe).
+    /// blob store. Webhook dispatch and retention run here too (both claim their work, so several nodes are safe). With
+    /// <c>RENDITION_OPS_URL</c> it listens there for <c>/healthz</c>, <c>/readyz</c> and <c>/metrics</c> only.
     /// </summary>
     public static async Task<int> RunWorkerAsync(string[] args, CancellationToken ct)
     {
         IHost host;
         try
         {
-            var builder = Host.CreateApplicationBuilder(args);
+            // The same sources the host reads settings from, to choose the host before building it.
+            var opsUrl = new ConfigurationBuilder().AddEnvironmentVariables().AddCommandLine(args).Build()["RENDITION_OPS_URL"];
+            IHostApplicationBuilder builder = string.IsNullOrWhiteSpace(opsUrl) ? Host.CreateApplicationBuilder(args) : WebApplication.CreateSlimBuilder(args);
             var options = RenditionSettings.Load(builder.Configuration);
+            Operations.ConfigureLogging(builder.Logging, options);
             // Workers in separate processes need a store built for it; the embedded SQLite queue belongs to one process.
             if (string.IsNullOrEmpty(builder.Configuration["RENDITION_POSTGRES"]))
             {
@@ -231,7 +232,14 @@ public static class RenditionApp
             builder.Services.AddHostedService(sp => sp.GetRequiredService<WebhookDispatcher>());
             builder.Services.AddHostedService(sp => sp.GetRequiredService<FileRetentionService>());
             builder.Services.Configure<HostOptions>(h => h.ShutdownTimeout = TimeSpan.FromSeconds(options.ShutdownGraceSeconds));
-            host = builder.Build();
+            if (builder is WebApplicationBuilder web)
+            {
+                host = BuildWorkerOps(web, RenditionSettings.OpsUrl(opsUrl!), options);
+            }
+            else
+            {
+                host = ((HostApplicationBuilder)builder).Build();
+            }
             host.Services.GetRequiredService<ISandbox>();
         }
         catch (SettingsException e)
@@ -245,6 +253,18 @@ public static class RenditionApp
             await host.RunAsync(ct);
         }
         return 0;
+    }
+
+    /// <summary>A worker's operations listener: the probes and the scrape endpoint, nothing of the API.</summary>
+    private static WebApplication BuildWorkerOps(WebApplicationBuilder builder, string url, RenditionOptions options)
+    {
+        builder.WebHost.UseUrls(url);
+        builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
+        Operations.AddReadiness(builder.Services);
+        Operations.AddMetrics(builder.Services, options, http: false);
+        var app = builder.Build();
+        Operations.MapOperations(app, options);
+        return app;
     }
 
     /// <summary>Prepares the store (migrations, bootstrap key) and runs until stopped.</summary>

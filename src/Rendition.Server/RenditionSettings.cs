@@ -76,6 +76,13 @@ public static class RenditionSettings
             "off" or "none" => "off",
             var other => throw new SettingsException($"RENDITION_SANDBOX must be bwrap (the default) or off, got '{other}'."),
         };
+        o.Metrics = Bool(config, "RENDITION_METRICS", true);
+        o.LogFormat = (config["RENDITION_LOG_FORMAT"] ?? "").Trim().ToLowerInvariant() switch
+        {
+            "" or "simple" or "text" => "simple",
+            "json" => "json",
+            var other => throw new SettingsException($"RENDITION_LOG_FORMAT must be simple (the default) or json, got '{other}'."),
+        };
         o.S3 = LoadS3(config, o.UrlExpirySeconds);
         return o;
     }
@@ -126,6 +133,16 @@ public static class RenditionSettings
             SecretKey = secretKey,
             ForcePathStyle = Bool(config, "RENDITION_S3_FORCE_PATH_STYLE", false),
         };
+    }
+
+    /// <summary><c>RENDITION_OPS_URL</c> (<c>rendition worker</c> only): where the worker serves its probes and metrics.</summary>
+    public static string OpsUrl(string raw)
+    {
+        var url = raw.Trim();
+        return Uri.TryCreate(url.Replace("://+", "://localhost", StringComparison.Ordinal).Replace("://*", "://localhost", StringComparison.Ordinal), UriKind.Absolute, out var uri)
+            && uri.Scheme is "http" or "https" && uri.AbsolutePath == "/"
+            ? url
+            : throw new SettingsException($"RENDITION_OPS_URL must be a listen URL such as http://0.0.0.0:9090, got '{raw}'.");
     }
 
     /// <summary>The first listen URL, with wildcard hosts replaced by localhost.</summary>

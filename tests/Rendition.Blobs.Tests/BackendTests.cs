@@ -41,6 +41,23 @@ public sealed class LocalBlobStoreTests : BlobStoreContract
     protected override Task<IBlobStore> CreateForeignStoreAsync() =>
         Task.FromResult<IBlobStore>(new LocalBlobStore(Path.Combine(_root, "foreign"), "http://127.0.0.1:9", new UrlSigner(RandomKey()), TimeProvider.System));
 
+    protected override Task<IBlobStore> CreateUnwritableStoreAsync()
+    {
+        var root = Path.Combine(_root, "broken");
+        var store = new LocalBlobStore(root, "http://127.0.0.1:9", new UrlSigner(RandomKey()), TimeProvider.System);
+        // A regular file where the directory was: unwritable even for root, which ignores permission bits.
+        Directory.Delete(root);
+        File.WriteAllText(root, "not a directory");
+        return Task.FromResult<IBlobStore>(store);
+    }
+
+    [Fact]
+    public async Task CheckWritable_LeavesNoProbeFileBehind()
+    {
+        await Store.CheckWritableAsync(CancellationToken.None);
+        Assert.Empty(Directory.EnumerateFileSystemEntries(Path.Combine(_root, "blobs")));
+    }
+
     private static byte[] RandomKey() => System.Security.Cryptography.RandomNumberGenerator.GetBytes(32);
 
     public override async Task DisposeAsync()
@@ -69,6 +86,10 @@ public sealed class S3BlobStoreTests : BlobStoreContract
 
     protected override Task<IBlobStore> CreateForeignStoreAsync() =>
         Task.FromResult<IBlobStore>(new S3BlobStore(S3TestServer.Options("another-bucket"), TimeProvider.System));
+
+    // A bucket nobody created.
+    protected override Task<IBlobStore> CreateUnwritableStoreAsync() =>
+        Task.FromResult<IBlobStore>(new S3BlobStore(S3TestServer.Options($"missing-{Guid.NewGuid():N}"[..40]), TimeProvider.System));
 }
 
 /// <summary>Reaching the test S3 server that scripts/test-s3.sh starts (s3rver; its built-in key pair).</summary>

@@ -28,6 +28,9 @@ public abstract class BlobStoreContract : IAsyncLifetime
     /// <summary>The query parameter that carries the URL's signature.</summary>
     protected abstract string SignatureParameter { get; }
 
+    /// <summary>A store of the same kind that cannot take files (no directory, no bucket), as the readiness probe must notice.</summary>
+    protected abstract Task<IBlobStore> CreateUnwritableStoreAsync();
+
     public async Task InitializeAsync() => Store = await CreateStoreAsync();
 
     public virtual Task DisposeAsync()
@@ -80,6 +83,33 @@ public abstract class BlobStoreContract : IAsyncLifetime
         await Assert.ThrowsAnyAsync<IOException>(() => Store.CopyToFileAsync(key, Path.Combine(_scratch, "gone.mp4"), CancellationToken.None));
         // Deleting again (a retried bulk delete) is not an error.
         await Store.DeleteAsync(key, CancellationToken.None);
+    }
+
+    [Fact]
+    public async Task CheckWritable_Succeeds_AndLeavesTheStoreUsable()
+    {
+        await Store.CheckWritableAsync(CancellationToken.None);
+        await Store.CheckWritableAsync(CancellationToken.None);
+        var (key, source, hash) = await NewBlobAsync(100, "after-probe.mp4");
+        await Store.PutFileAsync(key, source, CancellationToken.None);
+        var copy = Path.Combine(_scratch, "after-probe-copy.mp4");
+        await Store.CopyToFileAsync(key, copy, CancellationToken.None);
+        Assert.Equal(hash, await HashAsync(copy));
+    }
+
+    [Fact]
+    public async Task CheckWritable_Throws_WhenTheStoreCannotTakeFiles()
+    {
+        var broken = await CreateUnwritableStoreAsync();
+        try
+        {
+            var e = await Assert.ThrowsAnyAsync<IOException>(() => broken.CheckWritableAsync(CancellationToken.None));
+            Assert.Contains("cannot write", e.Message, StringComparison.Ordinal);
+        }
+        finally
+        {
+            (broken as IDisposable)?.Dispose();
+        }
     }
 
     [Fact]

@@ -178,6 +178,26 @@ public abstract class StoreContractTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task CountQueued_CountsOnlyWaitingJobs_OfEveryAccount()
+    {
+        Assert.Equal(0, await _backend.Commands.CountQueuedAsync(Ct));
+        var one = await NewAccountAsync();
+        var two = await NewAccountAsync();
+        await _backend.Commands.InsertAsync([NewCommand(one, createdAt: 1000), NewCommand(one, createdAt: 1001), NewCommand(two, createdAt: 1002)], Ct);
+        Assert.Equal(3, await _backend.Commands.CountQueuedAsync(Ct));
+
+        var lease = (await _backend.Commands.TryClaimAsync(Lease, 10, Ct))!;
+        Assert.Equal(2, await _backend.Commands.CountQueuedAsync(Ct));
+        Assert.True(await _backend.Commands.CompleteAsync(lease, 1.5, [], Ct));
+        Assert.Equal(2, await _backend.Commands.CountQueuedAsync(Ct));
+        await _backend.Commands.TryClaimAsync(Lease, 10, Ct);
+        Assert.Equal(1, await _backend.Commands.CountQueuedAsync(Ct));
+        // A running job taken back is waiting again.
+        Assert.Equal(1, await _backend.Commands.RequeueAbandonedAsync(all: true, Ct));
+        Assert.Equal(2, await _backend.Commands.CountQueuedAsync(Ct));
+    }
+
+    [Fact]
     public async Task Claim_IsFair_TheAccountRunningFewestGoesFirst()
     {
         var busy = await NewAccountAsync();

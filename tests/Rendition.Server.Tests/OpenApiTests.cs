@@ -27,6 +27,7 @@ public sealed partial class OpenApiTests(ServerFixture fx)
     [
         (ApiDocs.DocumentPath, "the OpenAPI document itself"),
         (ApiDocs.ReferencePath, "the Scalar reference page and the scripts it loads"),
+        (Operations.MetricsPath, "Prometheus text exposition for scrapers (OpenTelemetry's exporter), not part of the JSON API"),
     ];
 
     [GeneratedRegex("^[a-z][a-z0-9]*(_[a-z0-9]+)*$")]

@@ -24,6 +24,28 @@ public sealed class S3EndToEndTests
         });
 
     [Fact]
+    public async Task Readyz_WritesAProbeToTheBucket_And503sOnceTheBucketIsGone()
+    {
+        var bucket = $"readyz-{Guid.NewGuid():N}"[..30];
+        await using var server = await StartOnS3Async(bucket);
+        using var anonymous = new HttpClient { BaseAddress = new Uri(server.BaseUrl) };
+        var ready = await anonymous.GetAsync("/readyz");
+        Assert.Equal(HttpStatusCode.OK, ready.StatusCode);
+        Assert.Equal("ok", JsonNode.Parse(await ready.Content.ReadAsStringAsync())!["checks"]!["blob_store"]!.GetValue<string>());
+
+        // The probe object was deleted again, so the bucket is empty and can be removed under the server.
+        using (var s3 = new Amazon.S3.AmazonS3Client(new Amazon.Runtime.BasicAWSCredentials("S3RVER", "S3RVER"),
+            new Amazon.S3.AmazonS3Config { ServiceURL = Endpoint, ForcePathStyle = true, AuthenticationRegion = "us-east-1" }))
+        {
+            await s3.DeleteBucketAsync(bucket);
+        }
+        var notReady = await anonymous.GetAsync("/readyz");
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, notReady.StatusCode);
+        var check = JsonNode.Parse(await notReady.Content.ReadAsStringAsync())!["checks"]!["blob_store"]!.GetValue<string>();
+        Assert.Contains($"cannot write to S3 bucket '{bucket}'", check, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Command_StoresItsOutputInS3_BehindAPresignedUrl_UsableAsInputAndDeletable()
     {
         var endpoint = Endpoint;

@@ -1,8 +1,8 @@
-using Rendition.Core.Storage;
 using System.Text.Json;
 using System.Text.RegularExpressions;
 using Rendition.Core.Contracts;
 using Rendition.Core.Security;
+using Rendition.Core.Storage;
 
 namespace Rendition.Core.Commands;
 

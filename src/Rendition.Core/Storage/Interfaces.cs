@@ -86,6 +86,12 @@ public interface ICommandStore
 
     /// <summary>Makes jobs whose worker is gone runnable again; returns how many.</summary>
     Task<int> RequeueAbandonedAsync(bool all, CancellationToken ct);
+
+    /// <summary>
+    /// How many commands wait in the queue (QUEUED), across every node sharing the store: the queue-depth metric, and the
+    /// readiness probe's database check (one indexed query; it fails when the database cannot be reached).
+    /// </summary>
+    Task<long> CountQueuedAsync(CancellationToken ct);
 }
 
 /// <summary>Stored files of every kind (uploads, files stored from URLs, command outputs) as the files API sees them.</summary>
@@ -131,6 +137,12 @@ public interface IBlobStore
 
     /// <summary>When <paramref name="url"/> is a valid download URL of this store, the blob key it names.</summary>
     bool TryResolveOwnUrl(Uri url, out string key);
+
+    /// <summary>
+    /// The readiness probe: writes and deletes a tiny probe blob, and throws (with a message an operator can act on)
+    /// when the store cannot take new files.
+    /// </summary>
+    Task CheckWritableAsync(CancellationToken ct);
 }
 
 /// <summary>Wakes workers when a job is queued (in process; other stores add their own channel).</summary>

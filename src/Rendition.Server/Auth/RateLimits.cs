@@ -34,10 +34,9 @@ public static class RateLimits
     private static RateLimitPartition<string> Partition(HttpContext context, string bucket, int perMinute)
     {
         var path = context.Request.Path;
-        // Health checks, signed downloads (players issue many Range requests) and the API reference (built once, then
-        // served from memory) are not metered; 0 turns limits off.
-        if (perMinute <= 0 || path.StartsWithSegments("/health") || path.StartsWithSegments("/healthz") || path.StartsWithSegments("/storage")
-            || ApiDocs.IsDocsPath(path))
+        // Probes, the metrics scrape, signed downloads (players issue many Range requests) and the API reference (built once,
+        // then served from memory) are not metered; 0 turns limits off.
+        if (perMinute <= 0 || Operations.IsOperationsPath(path) || path.StartsWithSegments("/storage") || ApiDocs.IsDocsPath(path))
         {
             return RateLimitPartition.GetNoLimiter("none");
         }

@@ -301,6 +301,7 @@ public sealed class CommandService(
     WireViews views,
     JobRuntime runtime,
     WebhookDispatcher webhooks,
+    RenditionMetrics metrics,
     TimeProvider time)
 {
     /// <summary>An <c>Idempotency-Key</c> and the hash of the request it came with.</summary>
@@ -411,6 +412,8 @@ public sealed class CommandService(
         var outcome = await store.RequestCancelAsync(account.Id, commandId, ct);
         if (outcome == CancelOutcome.CancelledWhileQueued)
         {
+            // It never ran: counted as finished, with no duration (its creation time is not at hand here).
+            metrics.JobCompleted(CommandStatus.Failed, ErrorCodes.Cancelled, null, null);
             runtime.Finished(commandId);
             webhooks.Wake();
         }
