@@ -8,7 +8,8 @@
 #   BENCH_N=30       sequential tiny jobs (overhead)        BENCH_BURST=200    jobs submitted at once (throughput)
 #   BENCH_WARMUP=60  jobs run first (JIT tier-up)           BENCH_HEAVY_REPS=5 heavy transcodes, each side
 #   BENCH_WRK_SECONDS=10  BENCH_WRK_CONNECTIONS=64          BENCH_BIG_MB=2048  BENCH_POLL_MS=5  BENCH_HEAVY_POLL_MS=1000
-#   BENCH_SECTIONS=overhead,throughput,heavy,api,memory    BENCH_JSON=FILE    headline numbers as JSON too
+#   BENCH_SECTIONS=overhead,throughput,heavy,api,memory,scaleout    BENCH_JSON=FILE    headline numbers as JSON too
+#   BENCH_WRK_WARMUP=10  BENCH_SCALE_BURST=60 (scale-out: jobs at once with 1, then 2 worker processes on PostgreSQL)
 #   RENDITION_WORKERS (default: CPU count)  RENDITION_SANDBOX (passed on when set)  BENCH_KEEP=1 keeps the work dir
 set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -27,7 +28,14 @@ cleanup() {
   if [ -s "$work/server.pid" ]; then kill "$(cat "$work/server.pid")" 2>/dev/null || true; fi
   if [ "${BENCH_KEEP:-0}" = 1 ]; then echo "bench: work directory kept: $work" >&2; else rm -rf "$work"; fi
 }
-trap cleanup EXIT
+# The scale-out part runs worker processes on PostgreSQL: a private throwaway cluster, as for the tests.
+case "${BENCH_SECTIONS:-scaleout}" in
+  *scaleout*)
+    source "$here/../scripts/test-postgres.sh"
+    pg_start_test_cluster >&2 || { echo "bench: could not start PostgreSQL for the scale-out part" >&2; exit 1; } ;;
+esac
+cleanup_all() { cleanup; if declare -F pg_stop_test_cluster >/dev/null; then pg_stop_test_cluster; fi; }
+trap cleanup_all EXIT
 trap 'exit 130' INT TERM
 
 started=$SECONDS

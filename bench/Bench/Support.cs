@@ -25,9 +25,11 @@ public sealed class Config
     public int PollMs { get; init; } = 5;
     public int Warmup { get; init; } = 60;
     public int HeavyPollMs { get; init; } = 1000;
+    public int WrkWarmupSeconds { get; init; } = 10;
+    public int ScaleBurst { get; init; } = 60;
     public int Workers { get; init; } = Environment.ProcessorCount;
     public string? Sandbox { get; init; }
-    public HashSet<string> Sections { get; init; } = ["overhead", "throughput", "heavy", "api", "memory"];
+    public HashSet<string> Sections { get; init; } = ["overhead", "throughput", "heavy", "api", "memory", "scaleout"];
     public string LoopScript { get; init; } = "";
     public int BuildSeconds { get; init; }
 
@@ -64,9 +66,11 @@ public sealed class Config
             PollMs = I("BENCH_POLL_MS", 5, 1, 1000),
             Warmup = I("BENCH_WARMUP", 60, 1, 1000),
             HeavyPollMs = I("BENCH_HEAVY_POLL_MS", 1000, 1, 5000),
+            WrkWarmupSeconds = I("BENCH_WRK_WARMUP", 10, 1, 120),
+            ScaleBurst = I("BENCH_SCALE_BURST", 60, 4, 2000),
             Workers = I("RENDITION_WORKERS", Environment.ProcessorCount, 1, 1024),
             Sandbox = S("RENDITION_SANDBOX"),
-            Sections = sections is null ? ["overhead", "throughput", "heavy", "api", "memory"] : [.. sections.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)],
+            Sections = sections is null ? ["overhead", "throughput", "heavy", "api", "memory", "scaleout"] : [.. sections.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)],
             BuildSeconds = I("BENCH_BUILD_SECONDS", 0, 0, 100000),
             LoopScript = S("BENCH_LOOP_SCRIPT") ?? Path.Combine(AppContext.BaseDirectory, "raw-loop.sh"),
         };
@@ -290,7 +294,13 @@ public sealed class ServerProcess : IAsyncDisposable
         Http.DefaultRequestHeaders.Add("X-API-KEY", apiKey);
     }
 
-    public static async Task<ServerProcess> StartAsync(Config cfg, string dataDir)
+    public static Task<ServerProcess> StartAsync(Config cfg, string dataDir) => StartAsync(cfg, dataDir, "serve", null, "server.log");
+
+    /// <summary>
+    /// Starts <c>rendition serve</c> (waits for /health) or <c>rendition worker</c> (no HTTP: waits until it has run a moment
+    /// without exiting), with <paramref name="env"/> on top of the bench's settings.
+    /// </summary>
+    public static async Task<ServerProcess> StartAsync(Config cfg, string dataDir, string role, IReadOnlyDictionary<string, string>? env, string logName)
     {
         var port = Tools.FreePort();
         var baseUrl = $"http://127.0.0.1:{port}";
@@ -304,7 +314,7 @@ public sealed class ServerProcess : IAsyncDisposable
             WorkingDirectory = dataDir,
         };
         psi.ArgumentList.Add(cfg.ServerDll);
-        psi.ArgumentList.Add("serve");
+        psi.ArgumentList.Add(role);
         psi.Environment["ASPNETCORE_URLS"] = baseUrl;
         psi.Environment["RENDITION_DATA_DIR"] = dataDir;
         psi.Environment["RENDITION_BOOTSTRAP_API_KEY"] = key;
@@ -321,12 +331,25 @@ public sealed class ServerProcess : IAsyncDisposable
         psi.Environment["Logging__LogLevel__Default"] = "Warning";
         // One informational line is wanted: which sandbox the workers run with.
         psi.Environment["Logging__LogLevel__Rendition.Execution.JobWorkerService"] = "Information";
+        foreach (var (k, v) in env ?? new Dictionary<string, string>())
+        {
+            psi.Environment[k] = v;
+        }
         var process = Process.Start(psi) ?? throw new InvalidOperationException("Could not start the server");
-        var logPath = Path.Combine(dataDir, "..", "server.log");
-        File.WriteAllText(Path.Combine(dataDir, "..", "server.pid"), process.Id.ToString(CultureInfo.InvariantCulture));
+        var logPath = Path.Combine(dataDir, "..", logName);
+        File.WriteAllText(Path.Combine(dataDir, "..", Path.ChangeExtension(logName, ".pid")), process.Id.ToString(CultureInfo.InvariantCulture));
         var log = new StreamWriter(logPath, append: false) { AutoFlush = true };
         var pump = Task.WhenAll(Pump(process.StandardOutput, log), Pump(process.StandardError, log));
         var server = new ServerProcess(process, pump, baseUrl, key, dataDir, Path.GetFullPath(logPath));
+        if (role == "worker")
+        {
+            await Task.Delay(3000);
+            if (process.HasExited)
+            {
+                throw new InvalidOperationException($"The worker exited with code {process.ExitCode}; see {server.LogPath}");
+            }
+            return server;
+        }
         var deadline = Stopwatch.GetTimestamp() + Stopwatch.Frequency * 90;
         while (true)
         {
@@ -408,6 +431,24 @@ public sealed class ServerProcess : IAsyncDisposable
         {
             throw new InvalidOperationException($"Poll answered {(int)r.StatusCode}: {body}");
         }
+        return ParsePoll(body);
+    }
+
+    /// <summary>Submits with <c>?wait=</c>: one request that answers the finished poll object (the way a client awaits a short job).</summary>
+    public async Task<Poll> SubmitAndWaitAsync(JsonObject job, int waitSeconds, CancellationToken ct = default)
+    {
+        using var content = new StringContent(job.ToJsonString(), Encoding.UTF8, "application/json");
+        using var r = await Http.PostAsync($"/api/v1/run-ffmpeg-command?wait={waitSeconds}", content, ct);
+        var body = await r.Content.ReadAsStringAsync(ct);
+        if (!r.IsSuccessStatusCode)
+        {
+            throw new InvalidOperationException($"Submit answered {(int)r.StatusCode}: {body}");
+        }
+        return ParsePoll(body);
+    }
+
+    private static Poll ParsePoll(string body)
+    {
         using var doc = JsonDocument.Parse(body);
         var root = doc.RootElement;
         static double? D(JsonElement e, string name) => e.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.Number ? v.GetDouble() : null;

@@ -210,7 +210,7 @@ public static class RenditionApp
         try
         {
             // The same sources the host reads settings from, to choose the host before building it.
-            var opsUrl = new ConfigurationBuilder().AddEnvironmentVariables().AddCommandLine(args).Build()["RENDITION_OPS_URL"];
+            var opsUrl = new ConfigurationBuilder().AddEnvironmentVariables().AddCommandLine(args).Build()[RenditionSettings.OpsUrlVariable];
             IHostApplicationBuilder builder = string.IsNullOrWhiteSpace(opsUrl) ? Host.CreateApplicationBuilder(args) : WebApplication.CreateSlimBuilder(args);
             var options = RenditionSettings.Load(builder.Configuration);
             Operations.ConfigureLogging(builder.Logging, options);

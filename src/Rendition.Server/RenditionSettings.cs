@@ -135,6 +135,9 @@ public static class RenditionSettings
         };
     }
 
+    /// <summary>Read by <c>rendition worker</c> before its host is built (it decides whether the worker listens at all).</summary>
+    public const string OpsUrlVariable = "RENDITION_OPS_URL";
+
     /// <summary><c>RENDITION_OPS_URL</c> (<c>rendition worker</c> only): where the worker serves its probes and metrics.</summary>
     public static string OpsUrl(string raw)
     {

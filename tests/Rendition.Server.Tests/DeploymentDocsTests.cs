@@ -52,6 +52,8 @@ public sealed partial class DeploymentDocsTests
             RenditionSettings.Load(config);
         }
         read.RemoveWhere(k => !k.StartsWith("RENDITION_", StringComparison.Ordinal));
+        // Read outside Load: by `rendition worker` before its host exists, and by the command-line client.
+        read.UnionWith([RenditionSettings.OpsUrlVariable, Cli.ClientCommands.ServerVariable, Cli.ClientCommands.KeyVariable]);
         return read;
     }
 

@@ -341,6 +341,25 @@ public static class ApiDocs
 
     private static Task TransformSchema(OpenApiSchema schema, OpenApiSchemaTransformerContext context, CancellationToken ct)
     {
+        // output_files has a hand-written converter (a map of names, or Rendi's "OUTPUT_FOLDER"): the generator sees no shape.
+        if (context.JsonTypeInfo.Type == typeof(RequestedOutputs) || context.JsonTypeInfo.Type == typeof(OutputFileMap))
+        {
+            schema.OneOf =
+            [
+                new OpenApiSchema
+                {
+                    Type = JsonSchemaType.Object,
+                    Description = "`out_*` aliases to output file names; the extension chooses the format.",
+                    AdditionalProperties = new OpenApiSchema { Type = JsonSchemaType.String },
+                },
+                new OpenApiSchema
+                {
+                    Type = JsonSchemaType.String,
+                    Description = "Rendi's OUTPUT_FOLDER: every file the command writes is stored, zipped and listed.",
+                    Enum = [JsonValue.Create(OutputFolder.Flag)!],
+                },
+            ];
+        }
         if (context.JsonPropertyInfo is { } property)
         {
             for (var type = property.DeclaringType; type is not null && type != typeof(object); type = type.BaseType)
