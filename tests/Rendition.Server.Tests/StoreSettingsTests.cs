@@ -18,6 +18,15 @@ public sealed class StoreSettingsTests
     }
 
     [Fact]
+    public void PerAccountCap_IsTheWorkerCountOnOneNode_AndNoneOnASharedStore_UnlessSet()
+    {
+        Assert.Equal(3, Load(("RENDITION_WORKERS", "3")).MaxConcurrentJobsPerAccount);
+        // Cluster-wide on PostgreSQL: one process's slot count would cap every worker of the cluster together.
+        Assert.Equal(100_000, Load(("RENDITION_WORKERS", "1"), ("RENDITION_POSTGRES", "Host=db;Username=r")).MaxConcurrentJobsPerAccount);
+        Assert.Equal(4, Load(("RENDITION_WORKERS", "1"), ("RENDITION_POSTGRES", "Host=db;Username=r"), ("RENDITION_MAX_CONCURRENT_JOBS_PER_ACCOUNT", "4")).MaxConcurrentJobsPerAccount);
+    }
+
+    [Fact]
     public void Postgres_MakesTheStoreShared_AndLeaseSecondsAreRead()
     {
         var options = Load(("RENDITION_POSTGRES", "Host=db;Username=r;Password=secret"), ("RENDITION_LEASE_SECONDS", "12"));
