@@ -26,7 +26,7 @@ public sealed class Config
     public int Warmup { get; init; } = 60;
     public int HeavyPollMs { get; init; } = 1000;
     public int WrkWarmupSeconds { get; init; } = 10;
-    public int ScaleBurst { get; init; } = 60;
+    public int ScaleBurst { get; init; } = 100;
     public int Workers { get; init; } = Environment.ProcessorCount;
     public string? Sandbox { get; init; }
     public HashSet<string> Sections { get; init; } = ["overhead", "throughput", "heavy", "api", "memory", "scaleout"];
@@ -67,7 +67,7 @@ public sealed class Config
             Warmup = I("BENCH_WARMUP", 60, 1, 1000),
             HeavyPollMs = I("BENCH_HEAVY_POLL_MS", 1000, 1, 5000),
             WrkWarmupSeconds = I("BENCH_WRK_WARMUP", 10, 1, 120),
-            ScaleBurst = I("BENCH_SCALE_BURST", 60, 4, 2000),
+            ScaleBurst = I("BENCH_SCALE_BURST", 100, 4, 2000),
             Workers = I("RENDITION_WORKERS", Environment.ProcessorCount, 1, 1024),
             Sandbox = S("RENDITION_SANDBOX"),
             Sections = sections is null ? ["overhead", "throughput", "heavy", "api", "memory", "scaleout"] : [.. sections.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)],
