@@ -131,6 +131,10 @@ public sealed class FfmpegTools
         return bytes > _options.MaxOutputMb * 1024 * 1024 ? $"the job wrote more than {_options.MaxOutputMb} MB" : null;
     }
 
+    /// <summary>What a file's name alone tells: its MIME type and format (for files not probed).</summary>
+    public static MediaInfo DescribeByName(string fileName) =>
+        new() { MimeType = MediaTypes.ForFileName(fileName), FileFormat = MediaTypes.Extension(fileName) is { Length: > 0 } e ? e : null };
+
     /// <summary>Probes a file of the job directory (by relative name), sandboxed like ffmpeg, and maps it to wire metadata.</summary>
     public async Task<MediaInfo> ProbeAsync(string jobDirectory, string fileName, long sizeBytes, CancellationToken ct)
     {
@@ -138,7 +142,7 @@ public sealed class FfmpegTools
         if (result.ExitCode != 0 || string.IsNullOrWhiteSpace(result.StandardOutput))
         {
             // Not media ffprobe understands (a text file, say): still a valid output, with only what the name tells.
-            return new MediaInfo { MimeType = MediaTypes.ForFileName(fileName), FileFormat = MediaTypes.Extension(fileName) is { Length: > 0 } e ? e : null };
+            return DescribeByName(fileName);
         }
         using var doc = JsonDocument.Parse(result.StandardOutput);
         Dictionary<int, long>? packetBytes = null;

@@ -388,34 +388,19 @@ public sealed partial class JobProcessor(
             // Sizes first: a local blob store moves the file in.
             var zipSize = new FileInfo(zipPath).Length;
             await blobs.PutFileAsync(zipKey, zipPath, ct);
-            var records = new List<FileRecord>(outputs.Count + 1)
-            {
-                new()
+            List<FileRecord> records =
+            [
+                OutputRecord(command, OutputFolder.ZipAlias, zipName, zipKey, zipSize, new MediaInfo
                 {
-                    Id = zipId,
-                    AccountId = command.AccountId,
-                    CommandId = command.Id,
-                    Alias = OutputFolder.ZipAlias,
-                    Filename = zipName,
-                    Status = FileStatus.Stored,
-                    StoreType = "OUTPUT",
-                    StorageKey = zipKey,
-                    SizeBytes = zipSize,
-                    MediaJson = JsonSerializer.Serialize(new MediaInfo
-                    {
-                        FileFormat = "zip",
-                        MimeType = MediaTypes.ForFileName(zipName),
-                        FileCount = outputs.Count,
-                        UncompressedBytes = uncompressed,
-                    }, WireJson.Default.MediaInfo),
-                    CreatedAt = time.GetUtcNow().ToUnixTimeMilliseconds(),
-                },
-            };
+                    FileFormat = "zip",
+                    MimeType = MediaTypes.ForFileName(zipName),
+                    FileCount = outputs.Count,
+                    UncompressedBytes = uncompressed,
+                }, zipId),
+            ];
             for (var i = 0; i < outputs.Count; i++)
             {
-                records.Add(outputs.Count <= FolderProbeLimit
-                    ? await StoreOutputAsync(command, jobDir, OutputFolder.FileAlias(i + 1), outputs[i], ct)
-                    : await StoreUnprobedAsync(command, jobDir, OutputFolder.FileAlias(i + 1), outputs[i], ct));
+                records.Add(await StoreOutputAsync(command, jobDir, OutputFolder.FileAlias(i + 1), outputs[i], probe: outputs.Count <= FolderProbeLimit, ct));
             }
             return new(ffmpegSeconds, records, null);
         }
@@ -423,35 +408,6 @@ public sealed partial class JobProcessor(
         {
             TryDeleteFile(zipPath);
         }
-    }
-
-    /// <summary>Stores a file with only what its name tells (MIME type, format): one of many in an output folder.</summary>
-    private async Task<FileRecord> StoreUnprobedAsync(CommandRecord command, string jobDir, string alias, string fileName, CancellationToken ct)
-    {
-        var path = Path.Combine(jobDir, fileName);
-        var fileId = Guid.NewGuid();
-        var key = $"{fileId:N}/{fileName}";
-        var size = new FileInfo(path).Length;
-        await blobs.PutFileAsync(key, path, ct);
-        var extension = MediaTypes.Extension(fileName);
-        return new FileRecord
-        {
-            Id = fileId,
-            AccountId = command.AccountId,
-            CommandId = command.Id,
-            Alias = alias,
-            Filename = fileName,
-            Status = FileStatus.Stored,
-            StoreType = "OUTPUT",
-            StorageKey = key,
-            SizeBytes = size,
-            MediaJson = JsonSerializer.Serialize(new MediaInfo
-            {
-                MimeType = MediaTypes.ForFileName(fileName),
-                FileFormat = extension.Length > 0 ? extension : null,
-            }, WireJson.Default.MediaInfo),
-            CreatedAt = time.GetUtcNow().ToUnixTimeMilliseconds(),
-        };
     }
 
     private void TryDeleteFile(string path)
@@ -467,7 +423,7 @@ public sealed partial class JobProcessor(
     }
 
     private async Task<IReadOnlyList<FileRecord>> StoreSingleAsync(CommandRecord command, string jobDir, string alias, string fileName, CancellationToken ct) =>
-        [await StoreOutputAsync(command, jobDir, alias, fileName, ct)];
+        [await StoreOutputAsync(command, jobDir, alias, fileName, probe: true, ct)];
 
     /// <summary>The regular files a command wrote besides its declared outputs and its inputs: a playlist's segments and variant playlists.</summary>
     private static List<string> Companions(string jobDir, OriginalRequest request, HashSet<string> inputNames) =>
@@ -490,48 +446,39 @@ public sealed partial class JobProcessor(
             var size = new FileInfo(path).Length;
             var key = $"{folder}/{name}";
             await blobs.PutFileAsync(key, path, ct);
-            records.Add(new FileRecord
-            {
-                Id = Guid.NewGuid(),
-                AccountId = command.AccountId,
-                CommandId = command.Id,
-                Alias = name == manifest ? alias : Playlists.PartAlias(alias, name),
-                Filename = name,
-                Status = FileStatus.Stored,
-                StoreType = "OUTPUT",
-                StorageKey = key,
-                SizeBytes = size,
-                MediaJson = name == manifest ? JsonSerializer.Serialize(media, WireJson.Default.MediaInfo) : null,
-                CreatedAt = time.GetUtcNow().ToUnixTimeMilliseconds(),
-            });
+            records.Add(OutputRecord(command, name == manifest ? alias : Playlists.PartAlias(alias, name), name, key, size, name == manifest ? media : null));
         }
         return records;
     }
 
-    private async Task<FileRecord> StoreOutputAsync(CommandRecord command, string jobDir, string alias, string fileName, CancellationToken ct)
+    /// <summary>Stores one output; <paramref name="probe"/> false describes it by its name only (one of many in an output folder).</summary>
+    private async Task<FileRecord> StoreOutputAsync(CommandRecord command, string jobDir, string alias, string fileName, bool probe, CancellationToken ct)
     {
         var path = Path.Combine(jobDir, fileName);
         var size = new FileInfo(path).Length;
-        var media = await tools.ProbeAsync(jobDir, fileName, size, ct);
+        var media = probe ? await tools.ProbeAsync(jobDir, fileName, size, ct) : FfmpegTools.DescribeByName(fileName);
         var fileId = Guid.NewGuid();
         var key = $"{fileId:N}/{fileName}";
         await blobs.PutFileAsync(key, path, ct);
         LogStored(alias, size, key);
-        return new FileRecord
-        {
-            Id = fileId,
-            AccountId = command.AccountId,
-            CommandId = command.Id,
-            Alias = alias,
-            Filename = fileName,
-            Status = FileStatus.Stored,
-            StoreType = "OUTPUT",
-            StorageKey = key,
-            SizeBytes = size,
-            MediaJson = JsonSerializer.Serialize(media, WireJson.Default.MediaInfo),
-            CreatedAt = time.GetUtcNow().ToUnixTimeMilliseconds(),
-        };
+        return OutputRecord(command, alias, fileName, key, size, media, fileId);
     }
+
+    /// <summary>The record of a command's output stored under <paramref name="key"/>.</summary>
+    private FileRecord OutputRecord(CommandRecord command, string alias, string fileName, string key, long size, MediaInfo? media, Guid? id = null) => new()
+    {
+        Id = id ?? Guid.NewGuid(),
+        AccountId = command.AccountId,
+        CommandId = command.Id,
+        Alias = alias,
+        Filename = fileName,
+        Status = FileStatus.Stored,
+        StoreType = "OUTPUT",
+        StorageKey = key,
+        SizeBytes = size,
+        MediaJson = media is null ? null : JsonSerializer.Serialize(media, WireJson.Default.MediaInfo),
+        CreatedAt = time.GetUtcNow().ToUnixTimeMilliseconds(),
+    };
 
     /// <summary>Every second: keeps the lease alive (every third of its length), saves progress when it moved, and looks for a cancel from another process.</summary>
     private async Task MonitorAsync(JobLease lease, JobRuntime.RunningJob running, CancellationToken ct)
