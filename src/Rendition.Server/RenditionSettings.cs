@@ -37,11 +37,6 @@ public static class RenditionSettings
         o.MaxOutputMb = Int(config, "RENDITION_MAX_OUTPUT_MB", (int)o.MaxOutputMb, 1, 1024 * 1024);
         o.RateLimitPerMinute = Int(config, "RENDITION_RATE_LIMIT_PER_MINUTE", o.RateLimitPerMinute, 0, 10_000_000);
         o.SubmitLimitPerMinute = Int(config, "RENDITION_SUBMIT_LIMIT_PER_MINUTE", o.SubmitLimitPerMinute, 0, 10_000_000);
-        // One node: its worker count, i.e. no cap beyond fair ordering. Shared PostgreSQL: the count is cluster-wide and
-        // this process cannot know the cluster's size, so the default is no cap (one process's slot count capped a whole
-        // cluster of workers at that many jobs per account: two 1-slot workers ran one job at a time).
-        var perAccountDefault = string.IsNullOrWhiteSpace(config["RENDITION_POSTGRES"]) ? Math.Max(1, o.Workers) : MaxPerAccountCap;
-        o.MaxConcurrentJobsPerAccount = Int(config, "RENDITION_MAX_CONCURRENT_JOBS_PER_ACCOUNT", perAccountDefault, 1, MaxPerAccountCap);
         o.MaxUploadMb = Int(config, "RENDITION_MAX_UPLOAD_MB", (int)o.MaxUploadMb, 1, 1024 * 1024);
         o.FileRetentionDays = string.IsNullOrWhiteSpace(config["RENDITION_FILE_RETENTION_DAYS"]) ? null : Int(config, "RENDITION_FILE_RETENTION_DAYS", 0, 1, 36500);
         if (config["RENDITION_WEBHOOK_RETRY_SCHEDULE"] is { Length: > 0 } schedule)
@@ -74,6 +69,11 @@ public static class RenditionSettings
             }
             o.PostgresConnectionString = postgres;
         }
+        // One node: its worker count, i.e. no cap beyond fair ordering. Shared PostgreSQL: the count is cluster-wide and
+        // this process cannot know the cluster's size, so the default is no cap (one process's slot count capped a whole
+        // cluster of workers at that many jobs per account: two 1-slot workers ran one job at a time).
+        var perAccountDefault = o.SharedJobStore ? MaxPerAccountCap : Math.Max(1, o.Workers);
+        o.MaxConcurrentJobsPerAccount = Int(config, "RENDITION_MAX_CONCURRENT_JOBS_PER_ACCOUNT", perAccountDefault, 1, MaxPerAccountCap);
         o.Sandbox = (config["RENDITION_SANDBOX"] ?? "bwrap").Trim().ToLowerInvariant() switch
         {
             "bwrap" or "bubblewrap" or "on" or "" => "bwrap",
