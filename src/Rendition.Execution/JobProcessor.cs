@@ -436,7 +436,7 @@ public sealed partial class JobProcessor(
         List<string> companions, CancellationToken ct)
     {
         var folder = $"pl-{command.Id:N}-{alias}";
-        var text = await File.ReadAllTextAsync(Path.Combine(jobDir, manifest), ct);
+        var text = Playlists.ReadText(Path.Combine(jobDir, manifest));
         var media = Playlists.Describe(manifest, text, companions, name =>
             companions.Contains(name) && new FileInfo(Path.Combine(jobDir, name)).Length < (1 << 20) ? File.ReadAllText(Path.Combine(jobDir, name)) : null);
         var records = new List<FileRecord>();

@@ -25,7 +25,11 @@ public static partial class Playlists
     [GeneratedRegex(@"#EXT-X-STREAM-INF:(?<attrs>.*)", RegexOptions.CultureInvariant)]
     private static partial Regex StreamInf();
 
-    [GeneratedRegex(@"#EXTINF:(?<d>[0-9.]+)", RegexOptions.CultureInvariant)]
+    /// <summary>How much of a manifest (or a variant playlist) is read to describe it; a tenant decides how large the file is.</summary>
+    public const int MaxManifestBytes = 1 << 20;
+
+    // The duration is whatever precedes the comma; it is parsed leniently and skipped when it is not a number (#EXTINF:1.2.3).
+    [GeneratedRegex(@"#EXTINF:(?<d>[^,\r\n]*)", RegexOptions.CultureInvariant)]
     private static partial Regex ExtInf();
 
     [GeneratedRegex(@"(?<k>[A-Z-]+)=(?<v>""[^""]*""|[^,]*)", RegexOptions.CultureInvariant)]
@@ -61,7 +65,7 @@ public static partial class Playlists
                     width = int.TryParse(w, NumberStyles.Integer, CultureInfo.InvariantCulture, out var wi) ? wi : null;
                     height = int.TryParse(h, NumberStyles.Integer, CultureInfo.InvariantCulture, out var hi) ? hi : null;
                 }
-                else if (a.Groups["k"].Value == "BANDWIDTH" && double.TryParse(value, NumberStyles.Float, CultureInfo.InvariantCulture, out var bps))
+                else if (a.Groups["k"].Value == "BANDWIDTH" && Finite(value) is { } bps)
                 {
                     kb = bps / 1024.0;
                 }
@@ -74,8 +78,8 @@ public static partial class Playlists
             : (FirstUri(text) ?? companions.FirstOrDefault(c => c.EndsWith(".m3u8", StringComparison.OrdinalIgnoreCase))) is { } first ? readFile(first) : null;
         if (media is not null)
         {
-            var total = ExtInf().Matches(media).Sum(m => double.Parse(m.Groups["d"].Value, CultureInfo.InvariantCulture));
-            info.Duration = total > 0 ? Math.Round(total, 3) : null;
+            var total = ExtInf().Matches(media).Sum(m => Finite(m.Groups["d"].Value) ?? 0);
+            info.Duration = total > 0 && double.IsFinite(total) ? Math.Round(total, 3) : null;
         }
         if (info.Variants.Count > 0)
         {
@@ -84,6 +88,19 @@ public static partial class Playlists
         }
         return info;
     }
+
+    /// <summary>Reads at most <see cref="MaxManifestBytes"/> of a manifest as UTF-8: enough for any real one, bounded for a hostile one.</summary>
+    public static string ReadText(string path)
+    {
+        using var file = File.OpenRead(path);
+        var buffer = new byte[(int)Math.Min(file.Length, MaxManifestBytes)];
+        var read = file.ReadAtLeast(buffer, buffer.Length, throwOnEndOfStream: false);
+        return System.Text.Encoding.UTF8.GetString(buffer, 0, read);
+    }
+
+    /// <summary>A non-negative finite number, or null: manifests are tenant-written text, and JSON has no Infinity or NaN.</summary>
+    private static double? Finite(string value) =>
+        double.TryParse(value.Trim(), NumberStyles.Float, CultureInfo.InvariantCulture, out var d) && double.IsFinite(d) && d >= 0 ? d : null;
 
     /// <summary>The URIs a playlist references (segments, variant playlists, init maps).</summary>
     public static IEnumerable<string> References(string text)
@@ -114,10 +131,9 @@ public static partial class Playlists
         try
         {
             var doc = XDocument.Parse(text);
-            var duration = doc.Root?.Attribute("mediaPresentationDuration")?.Value;
-            if (duration is not null)
+            if (IsoDuration(doc.Root?.Attribute("mediaPresentationDuration")?.Value) is { } seconds)
             {
-                info.Duration = Math.Round(System.Xml.XmlConvert.ToTimeSpan(duration).TotalSeconds, 3);
+                info.Duration = seconds;
             }
             foreach (var rep in doc.Descendants().Where(e => e.Name.LocalName == "Representation"))
             {
@@ -138,7 +154,25 @@ public static partial class Playlists
         }
         catch (System.Xml.XmlException)
         {
-            // Not XML after all: keep what the name told.
+            // Not XML after all (or a DTD, which is refused): keep what the name told.
+        }
+    }
+
+    /// <summary>An ISO 8601 duration (<c>PT1M2.5S</c>) in seconds, or null when it is not one or is out of range.</summary>
+    private static double? IsoDuration(string? value)
+    {
+        if (value is null)
+        {
+            return null;
+        }
+        try
+        {
+            var seconds = System.Xml.XmlConvert.ToTimeSpan(value.Trim()).TotalSeconds;
+            return seconds > 0 ? Math.Round(seconds, 3) : null;
+        }
+        catch (Exception e) when (e is FormatException or OverflowException)
+        {
+            return null;
         }
     }
 }
