@@ -39,6 +39,7 @@ public static class InputArchive
     private const int UnixDirectory = 0x4000;
     private const int UnixSymlink = 0xA000;
     private const string MacMetadata = "__MACOSX/";
+    private const int MaxNameBytes = 255;
 
     /// <summary>Unpacks <paramref name="zipPath"/> into <paramref name="destination"/>; returns the file names written, in archive order.</summary>
     public static async Task<IReadOnlyList<string>> ExtractAsync(string zipPath, string destination, int maxEntries, long maxBytes, CancellationToken ct)
@@ -48,18 +49,22 @@ public static class InputArchive
         {
             throw new InputArchiveException($"input_compressed_folder has {count} entries, more than the {maxEntries} allowed");
         }
-        ZipArchive archive;
+        ZipArchive? archive = null;
+        List<ArchiveEntryInfo> entries;
         try
         {
             archive = new ZipArchive(File.OpenRead(zipPath), ZipArchiveMode.Read, leaveOpen: false);
+            // Reading the central directory is where a lying end record or a cut-off archive shows.
+            entries = [.. archive.Entries.Select(e => new ArchiveEntryInfo(e.FullName, e.ExternalAttributes, e.Length))];
         }
-        catch (InvalidDataException e)
+        catch (Exception e) when (e is InvalidDataException or IOException)
         {
+            archive?.Dispose();
             throw new InputArchiveException($"input_compressed_folder is not a valid zip archive ({e.Message})", e);
         }
         using (archive)
         {
-            var plan = Plan(archive.Entries.Select(e => new ArchiveEntryInfo(e.FullName, e.ExternalAttributes, e.Length)).ToList(), maxEntries, maxBytes);
+            var plan = Plan(entries, maxEntries, maxBytes);
             var root = Path.GetFullPath(destination);
             var written = new List<string>(plan.Count);
             long total = 0;
@@ -71,29 +76,36 @@ public static class InputArchive
                 {
                     throw new InputArchiveException($"input_compressed_folder entry '{Shorten(name)}' would be written outside the job directory");
                 }
-                try
+                var entry = archive.Entries[index];
+                await using var input = await FromEntryAsync(name, () => ValueTask.FromResult(entry.Open()));
+                await using var output = new FileStream(target, FileMode.CreateNew, FileAccess.Write, FileShare.None);
+                int read;
+                while ((read = await FromEntryAsync(name, () => input.ReadAsync(buffer, ct))) > 0)
                 {
-                    await using var input = archive.Entries[index].Open();
-                    await using var output = new FileStream(target, FileMode.CreateNew, FileAccess.Write, FileShare.None);
-                    int read;
-                    while ((read = await input.ReadAsync(buffer, ct)) > 0)
+                    total += read;
+                    if (total > maxBytes)
                     {
-                        total += read;
-                        if (total > maxBytes)
-                        {
-                            throw new InputArchiveException(
-                                $"input_compressed_folder unpacks to more than {FormatMb(maxBytes)} MB (the limit), so it was refused; a zip bomb, or an archive too large for this server");
-                        }
-                        await output.WriteAsync(buffer.AsMemory(0, read), ct);
+                        throw new InputArchiveException(
+                            $"input_compressed_folder unpacks to more than {FormatMb(maxBytes)} MB (the limit), so it was refused; a zip bomb, or an archive too large for this server");
                     }
-                }
-                catch (InvalidDataException e)
-                {
-                    throw new InputArchiveException($"input_compressed_folder entry '{Shorten(name)}' is corrupt ({e.Message})", e);
+                    await output.WriteAsync(buffer.AsMemory(0, read), ct);
                 }
                 written.Add(name);
             }
             return written;
+        }
+    }
+
+    /// <summary>Reads from an entry; what the archive's bytes make fail (bad headers, bad data, a cut-off file) is the archive's fault.</summary>
+    private static async ValueTask<T> FromEntryAsync<T>(string name, Func<ValueTask<T>> read)
+    {
+        try
+        {
+            return await read();
+        }
+        catch (Exception e) when (e is InvalidDataException or IOException)
+        {
+            throw new InputArchiveException($"input_compressed_folder entry '{Shorten(name)}' is corrupt ({e.Message})", e);
         }
     }
 
@@ -231,6 +243,10 @@ public static class InputArchive
         if (segments.Any(s => s.Length == 0 || s == "."))
         {
             return "the name has an empty or '.' path segment";
+        }
+        if (segments.Any(s => System.Text.Encoding.UTF8.GetByteCount(s) > MaxNameBytes))
+        {
+            return $"a name is longer than {MaxNameBytes} bytes, the file system's limit";
         }
         return null;
     }

@@ -117,6 +117,15 @@ public sealed class FolderInputsOutputsTests : IDisposable
         Assert.Contains(expected, problem, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public void NameProblem_RefusesNamesLongerThanTheFileSystemTakes()
+    {
+        Assert.Contains("longer than 255 bytes", InputArchive.NameProblem(new string('a', 300) + ".mp4"), StringComparison.Ordinal);
+        // 130 characters, 260 bytes in UTF-8: the file system counts bytes.
+        Assert.Contains("longer than 255 bytes", InputArchive.NameProblem("dir/" + new string('é', 130)), StringComparison.Ordinal);
+        Assert.Null(InputArchive.NameProblem(new string('a', 251) + ".mp4"));
+    }
+
     [Theory]
     [InlineData("clip.mp4")]
     [InlineData("folder/clip.mp4")]

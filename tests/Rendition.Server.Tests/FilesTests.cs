@@ -1,6 +1,7 @@
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Security.Cryptography;
+using System.Text;
 using System.Text.Json.Nodes;
 using Rendition.Server.Tests.Infrastructure;
 
@@ -179,13 +180,13 @@ public sealed class FilesTests(ServerFixture fx)
     }
 
     [Fact]
-    public async Task Upload_WithoutTheFileField_IsAValidationError_AndOverTheCap_Is413()
+    public async Task Upload_WithoutTheFileField_IsInvalidRequest_AndOverTheCap_Is413()
     {
         using var form = new MultipartFormDataContent { { new StringContent("hello"), "other" } };
         var missing = await fx.Server.Http.PostAsync("/api/v1/files/upload", form);
-        Assert.Equal(422, (int)missing.StatusCode);
+        Assert.Equal(400, (int)missing.StatusCode);
         Assert.Equal("file", (await missing.Content.ReadFromJsonAsync<JsonObject>())!["details"]![0]!["field"]!.GetValue<string>());
-        Assert.Equal(422, (int)(await fx.Server.Http.PostAsync("/api/v1/files/upload", new StringContent("raw"))).StatusCode);
+        Assert.Equal(400, (int)(await fx.Server.Http.PostAsync("/api/v1/files/upload", new StringContent("raw"))).StatusCode);
 
         await using var small = await RenditionTestServer.StartAsync(workers: 1, extraSettings: new Dictionary<string, string?> { ["RENDITION_MAX_UPLOAD_MB"] = "1" });
         using var big = new MultipartFormDataContent { { new ByteArrayContent(new byte[3 * 1024 * 1024]), "file", "big.bin" } };
@@ -203,6 +204,44 @@ public sealed class FilesTests(ServerFixture fx)
         var refused = await small.Http.SendAsync(request);
         Assert.Equal(413, (int)refused.StatusCode);
         Assert.True(!Directory.Exists(work) || !Directory.EnumerateFiles(work, "*", SearchOption.AllDirectories).Any());
+    }
+
+    private const string Part = "--b0und\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a.bin\"\r\nContent-Type: application/octet-stream\r\n\r\n";
+
+    public static TheoryData<string, string, string, string> MalformedUploads => new()
+    {
+        { "a boundary of 100 characters", "multipart/form-data; boundary=" + new string('b', 100), Part + "hello\r\n--b0und--\r\n", "boundary" },
+        { "no boundary", "multipart/form-data", Part + "hello\r\n--b0und--\r\n", "boundary" },
+        { "a boundary the body never uses", "multipart/form-data; boundary=other", Part + "hello\r\n--b0und--\r\n", "not a complete multipart" },
+        { "cut off inside the file", "multipart/form-data; boundary=b0und", Part + "hello, and then noth", "not a complete multipart" },
+        { "cut off inside the headers", "multipart/form-data; boundary=b0und", "--b0und\r\nContent-Disposition: form-da", "not a complete multipart" },
+        { "headers of 20 KB", "multipart/form-data; boundary=b0und", "--b0und\r\nX-Padding: " + new string('p', 20_000) + "\r\n\r\nhello\r\n--b0und--\r\n", "not a complete multipart" },
+        { "an empty body", "multipart/form-data; boundary=b0und", "", "not a complete multipart" },
+        { "no file field", "multipart/form-data; boundary=b0und", "--b0und\r\nContent-Disposition: form-data; name=\"title\"\r\n\r\nhello\r\n--b0und--\r\n", "no file" },
+        { "JSON", "application/json", "{\"file\": \"aGVsbG8=\"}", "must be multipart/form-data" },
+        { "no content type", "", "hello", "must be multipart/form-data" },
+    };
+
+    [Theory]
+    [MemberData(nameof(MalformedUploads))]
+    public async Task Upload_MalformedMultipart_Is400InvalidRequest_AndLeavesNothingBehind(string why, string contentType, string body, string message)
+    {
+        foreach (var path in new[] { "/api/v1/files/upload", "/v1/files/upload-file" })
+        {
+            using var content = new ByteArrayContent(Encoding.UTF8.GetBytes(body));
+            if (contentType.Length > 0)
+            {
+                content.Headers.TryAddWithoutValidation("Content-Type", contentType);
+            }
+            var response = await fx.Server.Http.PostAsync(path, content);
+            var text = await response.Content.ReadAsStringAsync();
+            Assert.True((int)response.StatusCode == 400, $"{why} at {path}: {(int)response.StatusCode} {text}");
+            var error = JsonNode.Parse(text)!;
+            Assert.Equal("INVALID_REQUEST", error["error"]!.GetValue<string>());
+            Assert.Contains(message, error["message"]!.GetValue<string>(), StringComparison.Ordinal);
+        }
+        var staging = Path.Combine(fx.Server.DataDir, "work", "files");
+        Assert.True(!Directory.Exists(staging) || !Directory.EnumerateFiles(staging, "a.bin", SearchOption.AllDirectories).Any());
     }
 
     [Fact]

@@ -233,6 +233,71 @@ public sealed class FolderTests(ServerFixture fx)
         Assert.Contains("symbolic link", poll["error_message"]!.GetValue<string>(), StringComparison.Ordinal);
     }
 
+    /// <summary>A three-file zip whose bytes <paramref name="corrupt"/> then changes, served under <paramref name="name"/>.</summary>
+    private string ServeCorruptZip(string name, Action<byte[]> corrupt, string? entryName = null)
+    {
+        var path = Path.Combine(fx.MediaDir, name);
+        using (var zip = ZipFile.Open(path, ZipArchiveMode.Create))
+        {
+            foreach (var entry in new[] { "a.txt", "b.txt", entryName ?? "c.txt" })
+            {
+                AddBytes(zip, entry, [1, 2, 3, 4, 5, 6, 7, 8]);
+            }
+        }
+        var bytes = File.ReadAllBytes(path);
+        corrupt(bytes);
+        File.WriteAllBytes(path, bytes);
+        return fx.Inputs.Url(name);
+    }
+
+    /// <summary>Byte offset of a zip's end-of-central-directory record (no comment: the last 22 bytes).</summary>
+    private static int EndRecord(byte[] zip) => zip.Length - 22;
+
+    public static TheoryData<string, string> CorruptArchives => new()
+    {
+        // The end record says one entry; the central directory holds three.
+        { "lying-count", "is not a valid zip archive" },
+        // One entry name of 300 characters: no file system takes it.
+        { "long-name", "longer than 255 bytes" },
+        // Cut in the middle: no end record at all.
+        { "truncated", "is not a valid zip archive" },
+        // The first local header's signature overwritten.
+        { "bad-local-header", "is corrupt" },
+        // The compressed data of the first entry scrambled.
+        { "bad-data", "is corrupt" },
+        // Not a zip at all.
+        { "not-a-zip", "is not a valid zip archive" },
+    };
+
+    [Theory]
+    [MemberData(nameof(CorruptArchives))]
+    public async Task CorruptArchive_FailsAsInvalidInputArchive_WithTheReason(string kind, string reason)
+    {
+        var url = kind switch
+        {
+            "lying-count" => ServeCorruptZip($"{kind}.zip", z =>
+            {
+                z[EndRecord(z) + 8] = 1;
+                z[EndRecord(z) + 10] = 1;
+            }),
+            "long-name" => ServeCorruptZip($"{kind}.zip", _ => { }, new string('n', 300) + ".txt"),
+            "truncated" => ServeCorruptZip($"{kind}.zip", z => Array.Clear(z, z.Length / 2, z.Length - (z.Length / 2))),
+            "bad-local-header" => ServeCorruptZip($"{kind}.zip", z => z[0] = (byte)'X'),
+            "bad-data" => ServeCorruptZip($"{kind}.zip", z => z.AsSpan(30 + "a.txt".Length, 6).Fill(0xFF)),
+            _ => ServeCorruptZip($"{kind}.zip", z => z.AsSpan().Fill((byte)'z')),
+        };
+        var poll = await fx.Server.WaitAsync(await fx.Server.SubmitAsync(new
+        {
+            input_compressed_folder = url,
+            output_files = "OUTPUT_FOLDER",
+            ffmpeg_command = "-f lavfi -i testsrc2=s=32x32:d=1 o.mp4",
+        }, Rendi), "/v1");
+        Assert.True(poll["status"]!.GetValue<string>() == "FAILED", poll.ToJsonString());
+        Assert.True(poll["error_status"]!.GetValue<string>() == "INVALID_INPUT_ARCHIVE", poll.ToJsonString());
+        Assert.Contains(reason, poll["error_message"]!.GetValue<string>(), StringComparison.Ordinal);
+        Assert.StartsWith("input_compressed_folder", poll["error_message"]!.GetValue<string>(), StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task ZipBomb_AndTooManyFolderFiles_AreRefusedUnderLoweredLimits()
     {

@@ -28,7 +28,7 @@ public static class FilesEndpoints
                     "Use its `storage_url` as a command input.")
                 .WithMetadata(MultipartUploadMetadata.Instance)
                 .Returns<FileIdResponse>()
-                .Errors(StatusCodes.Status413PayloadTooLarge, StatusCodes.Status422UnprocessableEntity);
+                .Errors(StatusCodes.Status400BadRequest, StatusCodes.Status413PayloadTooLarge);
             group.MapPost("/store-file", StoreFileAsync)
                 .Doc(tag, "Store a file from a URL", "Downloads `file_url` into your files in the background; poll the file until `status` is STORED.")
                 .Body<StoreFileRequest>()
@@ -80,29 +80,40 @@ public static class FilesEndpoints
         {
             size.MaxRequestBodySize = bodyLimit;
         }
-        if (!MediaTypeHeaderValue.TryParse(context.Request.ContentType, out var type) || !type.MediaType.Equals("multipart/form-data", StringComparison.OrdinalIgnoreCase)
-            || HeaderUtilities.RemoveQuotes(type.Boundary).Value is not { Length: > 0 } boundary)
+        if (!MediaTypeHeaderValue.TryParse(context.Request.ContentType, out var type) || !type.MediaType.Equals("multipart/form-data", StringComparison.OrdinalIgnoreCase))
         {
-            return MissingFile();
+            return Malformed("The upload must be multipart/form-data with the file in a field named 'file'.");
+        }
+        // RFC 2046 allows 1 to 70 characters; MultipartReader throws on a boundary longer than its buffer.
+        if (HeaderUtilities.RemoveQuotes(type.Boundary).Value is not { Length: > 0 and <= 70 } boundary)
+        {
+            return Malformed("The multipart/form-data Content-Type needs a boundary of 1 to 70 characters.");
         }
 
         var reader = new MultipartReader(boundary, context.Request.Body);
-        MultipartSection? section;
-        while ((section = await reader.ReadNextSectionAsync(context.RequestAborted)) is not null)
+        try
         {
-            if (!ContentDispositionHeaderValue.TryParse(section.ContentDisposition, out var disposition) || !disposition.IsFileDisposition()
-                || !string.Equals(disposition.Name.Value, "file", StringComparison.Ordinal))
+            MultipartSection? section;
+            while ((section = await MultipartBody.ReadAsync(() => reader.ReadNextSectionAsync(context.RequestAborted))) is not null)
             {
-                continue;
+                if (!ContentDispositionHeaderValue.TryParse(section.ContentDisposition, out var disposition) || !disposition.IsFileDisposition()
+                    || !string.Equals(disposition.Name.Value, "file", StringComparison.Ordinal))
+                {
+                    continue;
+                }
+                var userName = disposition.FileNameStar.HasValue ? disposition.FileNameStar.Value : HeaderUtilities.RemoveQuotes(disposition.FileName).Value;
+                var id = await files.UploadAsync(RequireApiKey.GetAccount(context), userName, section.Body, cap, context.RequestAborted);
+                return id is null ? tooLarge : TypedResults.Json(new FileIdResponse(id.Value.ToString()), WireJson.Default.FileIdResponse);
             }
-            var userName = disposition.FileNameStar.HasValue ? disposition.FileNameStar.Value : HeaderUtilities.RemoveQuotes(disposition.FileName).Value;
-            var id = await files.UploadAsync(RequireApiKey.GetAccount(context), userName, section.Body, cap, context.RequestAborted);
-            return id is null ? tooLarge : TypedResults.Json(new FileIdResponse(id.Value.ToString()), WireJson.Default.FileIdResponse);
         }
-        return MissingFile();
+        catch (MultipartBodyException e)
+        {
+            return Malformed(e.Message);
+        }
+        return Malformed("The multipart/form-data body has no file in a field named 'file'.");
 
-        static IResult MissingFile() => ApiResults.Validation(new RequestValidationException("file",
-            "is required: send multipart/form-data with the file in a field named 'file'"));
+        static IResult Malformed(string message) => ApiResults.Error(StatusCodes.Status400BadRequest, ErrorCodes.InvalidRequest, message,
+            [new ValidationDetail("file", "is required: send multipart/form-data with the file in a field named 'file'")]);
     }
 
     private static async Task<IResult> StoreFileAsync(HttpContext context, FileService files)
@@ -214,7 +225,7 @@ public sealed class FileService(IFileStore store, IBlobStore blobs, FileIngestSe
                 var buffer = new byte[1 << 17];
                 long total = 0;
                 int read;
-                while ((read = await body.ReadAsync(buffer, ct)) > 0)
+                while ((read = await MultipartBody.ReadAsync(() => body.ReadAsync(buffer, ct).AsTask())) > 0)
                 {
                     total += read;
                     if (total > capBytes)
@@ -292,5 +303,26 @@ public sealed class FileService(IFileStore store, IBlobStore blobs, FileIngestSe
             await blobs.DeleteAsync(file.StorageKey, ct);
         }
         return deleted;
+    }
+}
+
+/// <summary>A multipart body that is cut off or not valid multipart: the client's error (400), never a 500.</summary>
+public sealed class MultipartBodyException(string message, Exception innerException) : Exception(message, innerException);
+
+/// <summary>Reads from a multipart body, telling a malformed body (the client's fault) from everything else.</summary>
+internal static class MultipartBody
+{
+    public static async Task<T> ReadAsync<T>(Func<Task<T>> read)
+    {
+        try
+        {
+            return await read();
+        }
+        // MultipartReader reports a missing boundary, a cut-off body or oversized headers as IOException/InvalidDataException;
+        // BadHttpRequestException (an IOException too) keeps its own status, 413 for a body over the limit.
+        catch (Exception e) when (e is InvalidDataException || (e is IOException && e is not BadHttpRequestException))
+        {
+            throw new MultipartBodyException($"The upload is not a complete multipart/form-data body: {e.Message}", e);
+        }
     }
 }
