@@ -26,10 +26,17 @@ public static class ApiResults
         return JsonSerializer.SerializeAsync(context.Response.Body, new ErrorResponse(code, message), WireJson.Default.ErrorResponse, context.RequestAborted);
     }
 
-    /// <summary>Reads a JSON body; a body that is missing, not JSON or of the wrong types is a 400 <c>INVALID_REQUEST</c>.</summary>
-    public static Task<(T? Value, IResult? Error)> ReadJsonAsync<T>(HttpRequest request, JsonTypeInfo<T> type)
-        where T : class =>
-        ReadAsync(request.Body, request, type);
+    /// <summary>
+    /// Reads a JSON body; a body that is missing, not JSON or of the wrong types is a 400 <c>INVALID_REQUEST</c>, and a
+    /// string holding a NUL character is a 422 naming its field.
+    /// </summary>
+    public static async Task<(T? Value, IResult? Error)> ReadJsonAsync<T>(HttpRequest request, JsonTypeInfo<T> type)
+        where T : class
+    {
+        using var buffer = new MemoryStream();
+        await request.Body.CopyToAsync(buffer, request.HttpContext.RequestAborted);
+        return Read(buffer, type);
+    }
 
     /// <summary>Like <see cref="ReadJsonAsync"/>, also giving the SHA-256 of the raw body (for idempotency keys).</summary>
     public static async Task<(T? Value, IResult? Error, string BodyHash)> ReadJsonWithHashAsync<T>(HttpRequest request, JsonTypeInfo<T> type)
@@ -38,17 +45,23 @@ public static class ApiResults
         using var buffer = new MemoryStream();
         await request.Body.CopyToAsync(buffer, request.HttpContext.RequestAborted);
         var hash = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(buffer.GetBuffer().AsSpan(0, (int)buffer.Length)));
-        buffer.Position = 0;
-        var (value, error) = await ReadAsync(buffer, request, type);
+        var (value, error) = Read(buffer, type);
         return (value, error, hash);
     }
 
-    private static async Task<(T? Value, IResult? Error)> ReadAsync<T>(Stream body, HttpRequest request, JsonTypeInfo<T> type)
+    // Every JSON request body of the API passes here, so this is the one place a NUL is refused: C strings, file names,
+    // ffmpeg's argv and PostgreSQL's text all end at one, so a value could mean one thing here and another there.
+    private static (T? Value, IResult? Error) Read<T>(MemoryStream buffer, JsonTypeInfo<T> type)
         where T : class
     {
+        var json = buffer.GetBuffer().AsSpan(0, (int)buffer.Length);
+        if (JsonText.FieldWithNul(json) is { } field)
+        {
+            return (null, Validation(new RequestValidationException(field, "must not contain a NUL character (U+0000)")));
+        }
         try
         {
-            var value = await JsonSerializer.DeserializeAsync(body, type, request.HttpContext.RequestAborted);
+            var value = JsonSerializer.Deserialize(json, type);
             return value is null
                 ? (null, Error(StatusCodes.Status400BadRequest, ErrorCodes.InvalidRequest, "The request body must be a JSON object."))
                 : (value, null);

@@ -209,4 +209,49 @@ public sealed class RequestErrorTests(ServerFixture fx)
         var poll = await fx.Server.WaitAsync(await fx.Server.SubmitAsync(Valid(b => b["ffmpeg_command"] = command)));
         Assert.True("SUCCESS" == poll["status"]!.GetValue<string>(), poll.ToJsonString());
     }
+
+    /// <summary>Every JSON body of the API, each with a NUL in one string: refused before anything reads it, naming the field.</summary>
+    [Fact]
+    public async Task NulInAnyStringField_Is422NamingTheField_OnEveryEndpoint()
+    {
+        using var client = await fx.Server.CreateAccountClientAsync();
+        var preset = await client.PostAsJsonAsync("/api/v1/presets", new
+        {
+            name = "nul-check",
+            ffmpeg_command = "-i {{in_v}} -c copy {{out_v}}",
+            input_file_keys = new[] { "in_v" },
+            output_file_definitions = new { out_v = "o.mp4" },
+        });
+        Assert.True(preset.IsSuccessStatusCode, await preset.Content.ReadAsStringAsync());
+        var presetId = (await preset.Content.ReadFromJsonAsync<JsonObject>())!["preset_id"]!.GetValue<string>();
+        var url = fx.Inputs.Url("small.mp4");
+        (HttpMethod Method, string Path, string Body, string Field)[] cases =
+        [
+            (HttpMethod.Post, "/api/v1/run-ffmpeg-command",
+                $$$"""{"input_files":{"in_v":"{{{url}}}"},"output_files":{"out_v":"o.mp4"},"ffmpeg_command":"-i {{in_v}} -metadata title=a\u0000b {{out_v}}"}""", "ffmpeg_command"),
+            (HttpMethod.Post, "/v1/run-ffmpeg-command",
+                $$$"""{"input_files":{"in_v":"{{{url}}}"},"output_files":{"out_v":"o\u0000.mp4"},"ffmpeg_command":"-i {{in_v}} {{out_v}}"}""", "output_files.out_v"),
+            (HttpMethod.Post, "/api/v1/run-chained-ffmpeg-commands",
+                $$$"""{"input_files":{"in_v":"{{{url}}}"},"output_files":{"out_v":"o.mp4"},"ffmpeg_commands":["-i {{in_v}} {{out_v}}","-i x\u0000"]}""", "ffmpeg_commands[1]"),
+            (HttpMethod.Post, "/api/v1/run-multiple-ffmpeg-commands",
+                $$$"""{"commands":[{"input_files":{"in_v":"{{{url}}}\u0000"},"output_files":{"out_v":"o.mp4"},"ffmpeg_command":"-i {{in_v}} {{out_v}}"}]}""", "commands[0].input_files.in_v"),
+            (HttpMethod.Post, "/api/v1/presets",
+                """{"name":"n\u0000","ffmpeg_command":"-i {{in_v}} {{out_v}}","input_file_keys":["in_v"],"output_file_definitions":{"out_v":"o.mp4"}}""", "name"),
+            (HttpMethod.Put, $"/api/v1/presets/{presetId}", """{"description":"d\u0000"}""", "description"),
+            (HttpMethod.Post, $"/api/v1/presets/{presetId}/execute", $$$"""{"input_files":{"in_v":"{{{url}}}"},"metadata":{"k":"v\u0000"}}""", "metadata.k"),
+            (HttpMethod.Put, "/api/v1/webhook-config", """{"url":"https://example.com/hook\u0000"}""", "url"),
+            (HttpMethod.Put, "/v1/webhook-config", """{"url":"https://example.com/hook","secret":"\u0000"}""", "secret"),
+            (HttpMethod.Post, "/api/v1/files/store-file", """{"file_url":"https://example.com/a\u0000.mp4"}""", "file_url"),
+            (HttpMethod.Post, "/v1/files/bulk-delete", """{"file_ids":["\u0000"]}""", "file_ids[0]"),
+        ];
+        foreach (var (method, path, body, field) in cases)
+        {
+            var response = await client.SendAsync(new HttpRequestMessage(method, path) { Content = RenditionTestServer.Json(body) });
+            var error = await AssertErrorAsync(response, 422, "VALIDATION_ERROR");
+            Assert.True(error["details"]![0]!["field"]!.GetValue<string>() == field, $"{path}: {error.ToJsonString()}");
+            Assert.Contains("NUL", error["message"]!.GetValue<string>(), StringComparison.Ordinal);
+        }
+        var commands = await client.GetFromJsonAsync<JsonObject>("/api/v1/commands");
+        Assert.Empty(commands!["commands"]!.AsArray());
+    }
 }
