@@ -8,7 +8,8 @@
 #   BENCH_N=30       sequential tiny jobs (overhead)        BENCH_BURST=200    jobs submitted at once (throughput)
 #   BENCH_WARMUP=60  jobs run first (JIT tier-up)           BENCH_HEAVY_REPS=5 heavy transcodes, each side
 #   BENCH_WRK_SECONDS=10  BENCH_WRK_CONNECTIONS=64          BENCH_BIG_MB=2048  BENCH_POLL_MS=5  BENCH_HEAVY_POLL_MS=1000
-#   BENCH_SECTIONS=overhead,throughput,heavy,api,memory,scaleout    BENCH_JSON=FILE    headline numbers as JSON too
+#   BENCH_SECTIONS=overhead,throughput,heavy,api,memory,metadata,scaleout    BENCH_JSON=FILE    headline numbers as JSON too
+#   BENCH_METADATA_MB=100  size of the ;FFMETADATA1 upload (metadata: RSS while a hostile upload is probed)
 #   BENCH_WRK_WARMUP=10  BENCH_SCALE_BURST=60 (scale-out: jobs at once with 1, then 2 worker processes on PostgreSQL)
 #   RENDITION_WORKERS (default: CPU count)  RENDITION_SANDBOX (passed on when set)  BENCH_KEEP=1 keeps the work dir
 set -euo pipefail

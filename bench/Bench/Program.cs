@@ -7,7 +7,7 @@ using Microsoft.Data.Sqlite;
 using Rendition.Bench;
 
 // make bench's driver. Measures, in one run and against baselines taken in the same run on the same input:
-// 1 overhead, 2 throughput, 3 heavy job, 4 API, 5 memory, 6 scale-out (see issues 5 and 12, and bench/README.md).
+// 1 overhead, 2 throughput, 3 heavy job, 4 API, 5 memory (5d: what a hostile upload makes the server hold), 6 scale-out (see issues 5 and 12, and bench/README.md).
 CultureInfo.DefaultThreadCurrentCulture = CultureInfo.InvariantCulture;
 CultureInfo.CurrentCulture = CultureInfo.InvariantCulture;
 var cfg = Config.FromEnvironment();
@@ -93,7 +93,7 @@ internal sealed class Bench(Config cfg) : IAsyncDisposable
         }
 
         foreach (var (name, section) in new (string, Func<Task>)[]
-            { ("overhead", OverheadAsync), ("throughput", ThroughputAsync), ("heavy", HeavyAsync), ("api", ApiAsync), ("memory", MemoryAsync), ("scaleout", ScaleOutAsync) })
+            { ("overhead", OverheadAsync), ("throughput", ThroughputAsync), ("heavy", HeavyAsync), ("api", ApiAsync), ("memory", MemoryAsync), ("metadata", MetadataAsync), ("scaleout", ScaleOutAsync) })
         {
             if (!cfg.Sections.Contains(name))
             {
@@ -485,6 +485,70 @@ internal sealed class Bench(Config cfg) : IAsyncDisposable
     }
 
     /// <summary>
+    /// 5d (issue 17): an <c>;FFMETADATA1</c> file of one huge <c>title=</c> uploaded through the files API. ffprobe reads it
+    /// as media, so the probe that describes it is where a server that keeps a tool's whole output would grow (830 MB for
+    /// 100 MB). RSS from before the upload until the file is STORED (or FAILED), probe included.
+    /// </summary>
+    private async Task MetadataAsync()
+    {
+        var m = _report.Metadata;
+        Say($"5d memory: a {cfg.MetadataMb} MB ;FFMETADATA1 upload with one huge title=, upload → STORED");
+        var path = Path.Combine(Dir("inputs"), "metadata.txt");
+        await using (var file = File.Create(path))
+        {
+            await file.WriteAsync(Encoding.ASCII.GetBytes(";FFMETADATA1\ntitle="));
+            var chunk = Encoding.ASCII.GetBytes(new string('A', 1 << 20));
+            for (var i = 0; i < cfg.MetadataMb; i++)
+            {
+                await file.WriteAsync(chunk);
+            }
+            await file.WriteAsync("\n"u8.ToArray());
+        }
+        m.Bytes = new FileInfo(path).Length;
+        await Task.Delay(1000);
+        m.BeforeMb = _rss!.NowMb();
+        using var client = new HttpClient { BaseAddress = new Uri(_server!.BaseUrl), Timeout = TimeSpan.FromMinutes(10) };
+        client.DefaultRequestHeaders.Add("X-API-KEY", _server.ApiKey);
+        var t0 = Stopwatch.GetTimestamp();
+        string fileId;
+        await using (var source = File.OpenRead(path))
+        {
+            using var form = new MultipartFormDataContent();
+            var part = new StreamContent(source, 1 << 20);
+            part.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("text/plain");
+            form.Add(part, "file", "metadata.txt");
+            using var r = await client.PostAsync("/api/v1/files/upload", form);
+            var body = await r.Content.ReadAsStringAsync();
+            Check(r.IsSuccessStatusCode, $"metadata upload answered {(int)r.StatusCode}: {body}");
+            using var doc = System.Text.Json.JsonDocument.Parse(body);
+            fileId = doc.RootElement.GetProperty("file_id").GetString()!;
+        }
+        var deadline = Stopwatch.GetTimestamp() + (Stopwatch.Frequency * 300);
+        while (true)
+        {
+            using var r = await client.GetAsync($"/api/v1/files/{fileId}");
+            using var doc = System.Text.Json.JsonDocument.Parse(await r.Content.ReadAsStringAsync());
+            m.Status = doc.RootElement.GetProperty("status").GetString() ?? "";
+            if (m.Status != "PROCESSING")
+            {
+                break;
+            }
+            Check(Stopwatch.GetTimestamp() < deadline, "the metadata upload was still PROCESSING after 5 minutes");
+            await Task.Delay(50);
+        }
+        var t1 = Stopwatch.GetTimestamp();
+        m.Seconds = Stats.Ms(t0, t1) / 1000;
+        m.PeakMb = _rss.MaxMb(t0, t1);
+        m.Samples = _rss.Count(t0, t1);
+        await Task.Delay(2000);
+        m.AfterMb = _rss.NowMb();
+        using (await client.DeleteAsync($"/api/v1/files/{fileId}"))
+        {
+        }
+        File.Delete(path);
+    }
+
+    /// <summary>
     /// Scale-out (issue 12): an API-only node and 1, then 2, <c>rendition worker</c> processes (one job slot each) on a
     /// PostgreSQL database and a shared blob directory; a burst of tiny jobs, jobs/s. The embedded server is idle meanwhile.
     /// </summary>
@@ -630,6 +694,17 @@ internal sealed class MemoryResult
     public int UploadSamples { get; set; }
 }
 
+internal sealed class MetadataResult
+{
+    public long Bytes { get; set; }
+    public double BeforeMb { get; set; } = double.NaN;
+    public double PeakMb { get; set; } = double.NaN;
+    public double AfterMb { get; set; } = double.NaN;
+    public double Seconds { get; set; }
+    public int Samples { get; set; }
+    public string Status { get; set; } = "";
+}
+
 internal sealed record WrkResult(double RequestsPerSecond, double P50Ms, double P99Ms, long Requests, long Non2xx, string SocketErrors)
 {
     public static WrkResult Parse(string text)
@@ -700,6 +775,7 @@ internal sealed class Report
     public WrkResult? ApiPoll { get; set; }
     public WrkResult? ApiHealth { get; set; }
     public MemoryResult Memory { get; } = new();
+    public MetadataResult Metadata { get; } = new();
 
     /// <summary>Jobs/s by number of worker processes (scale-out part).</summary>
     public SortedDictionary<int, double> ScaleOut { get; } = [];
@@ -824,6 +900,13 @@ internal sealed class Report
                     $"| 5c | Memory: server RSS while **uploading** the same file (`POST /api/v1/files/upload`, multipart) | {F(m.UploadBeforeMb)} → peak {F(m.UploadPeakMb)} → after {F(m.UploadAfterMb)} MB | {F(m.Bytes / 1048576.0 / m.UploadSeconds)} MB/s, {m.UploadSamples} samples | **+{F(uGrowth)} MB** | < 64 MB | {Met(uGrowth < 64)} |");
             }
         }
+        if (Metadata.Samples > 0)
+        {
+            var md = Metadata;
+            var growth = md.PeakMb - md.BeforeMb;
+            sb.AppendLine(CultureInfo.InvariantCulture,
+                $"| 5d | Memory: server RSS from **uploading** a {md.Bytes / 1048576.0:0} MB `;FFMETADATA1` file with one huge `title=` until it is {md.Status} (probe included) | {F(md.BeforeMb)} → peak {F(md.PeakMb)} → after {F(md.AfterMb)} MB | {F(md.Seconds, "0.0")} s, {md.Samples} samples | **+{F(growth)} MB** | < 64 MB | {Met(growth < 64)} |");
+        }
         if (ScaleOut.TryGetValue(1, out var one) && ScaleOut.TryGetValue(2, out var two))
         {
             sb.AppendLine(CultureInfo.InvariantCulture,
@@ -897,6 +980,7 @@ internal sealed class Report
             ["cpu_per_job_children_ms"] = Throughput.ServerChildrenCpu,
             ["cpu_per_job_driver_ms"] = Throughput.DriverCpu,
             ["heavy_service_ms"] = M(Heavy.Service),
+            ["metadata_upload_rss_growth_mb"] = Metadata.Samples > 0 ? Math.Round(Metadata.PeakMb - Metadata.BeforeMb, 1) : double.NaN,
             ["heavy_raw_ms"] = M(Heavy.Raw),
             ["heavy_server_total_ms"] = M(Heavy.ServerTotal),
             ["heavy_server_ffmpeg_ms"] = M(Heavy.ServerFfmpeg),

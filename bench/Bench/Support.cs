@@ -22,6 +22,7 @@ public sealed class Config
     public int WrkSeconds { get; init; } = 10;
     public int WrkConnections { get; init; } = 64;
     public int BigMb { get; init; } = 2048;
+    public int MetadataMb { get; init; } = 100;
     public int PollMs { get; init; } = 5;
     public int Warmup { get; init; } = 60;
     public int HeavyPollMs { get; init; } = 1000;
@@ -29,7 +30,7 @@ public sealed class Config
     public int ScaleBurst { get; init; } = 100;
     public int Workers { get; init; } = Environment.ProcessorCount;
     public string? Sandbox { get; init; }
-    public HashSet<string> Sections { get; init; } = ["overhead", "throughput", "heavy", "api", "memory", "scaleout"];
+    public HashSet<string> Sections { get; init; } = ["overhead", "throughput", "heavy", "api", "memory", "metadata", "scaleout"];
     public string LoopScript { get; init; } = "";
     public int BuildSeconds { get; init; }
 
@@ -63,6 +64,7 @@ public sealed class Config
             WrkSeconds = I("BENCH_WRK_SECONDS", 10, 1, 120),
             WrkConnections = I("BENCH_WRK_CONNECTIONS", 64, 1, 4096),
             BigMb = I("BENCH_BIG_MB", 2048, 16, 8192),
+            MetadataMb = I("BENCH_METADATA_MB", 100, 1, 2048),
             PollMs = I("BENCH_POLL_MS", 5, 1, 1000),
             Warmup = I("BENCH_WARMUP", 60, 1, 1000),
             HeavyPollMs = I("BENCH_HEAVY_POLL_MS", 1000, 1, 5000),
@@ -70,7 +72,7 @@ public sealed class Config
             ScaleBurst = I("BENCH_SCALE_BURST", 100, 4, 2000),
             Workers = I("RENDITION_WORKERS", Environment.ProcessorCount, 1, 1024),
             Sandbox = S("RENDITION_SANDBOX"),
-            Sections = sections is null ? ["overhead", "throughput", "heavy", "api", "memory", "scaleout"] : [.. sections.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)],
+            Sections = sections is null ? ["overhead", "throughput", "heavy", "api", "memory", "metadata", "scaleout"] : [.. sections.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)],
             BuildSeconds = I("BENCH_BUILD_SECONDS", 0, 0, 100000),
             LoopScript = S("BENCH_LOOP_SCRIPT") ?? Path.Combine(AppContext.BaseDirectory, "raw-loop.sh"),
         };

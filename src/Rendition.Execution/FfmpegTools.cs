@@ -135,49 +135,71 @@ public sealed class FfmpegTools
     public static MediaInfo DescribeByName(string fileName) =>
         new() { MimeType = MediaTypes.ForFileName(fileName), FileFormat = MediaTypes.Extension(fileName) is { Length: > 0 } e ? e : null };
 
-    /// <summary>Probes a file of the job directory (by relative name), sandboxed like ffmpeg, and maps it to wire metadata.</summary>
+    /// <summary>
+    /// Probes a file of the job directory (by relative name), sandboxed like ffmpeg, and maps it to wire metadata. ffprobe
+    /// is asked only for the fields the metadata uses (no tags but bitrate, which a file can make as large as itself), and
+    /// at most <see cref="ProbeOutputBytes"/> of its answer is kept: a file whose description does not fit is described by its name.
+    /// </summary>
     public async Task<MediaInfo> ProbeAsync(string jobDirectory, string fileName, long sizeBytes, CancellationToken ct)
     {
-        var result = await RunProbeAsync(jobDirectory, ["-show_format", "-show_streams", "-print_format", "json", fileName], ct);
-        if (result.ExitCode != 0 || string.IsNullOrWhiteSpace(result.StandardOutput))
+        var result = await RunProbeAsync(jobDirectory, ["-show_entries", ProbeMapper.Entries, "-print_format", "json", fileName],
+            new ProcessWatch { CaptureStdout = true, StdoutBytes = ProbeOutputBytes }, ct);
+        if (result.ExitCode != 0 || result.StandardOutputTruncated || string.IsNullOrWhiteSpace(result.StandardOutput))
         {
             // Not media ffprobe understands (a text file, say): still a valid output, with only what the name tells.
             return DescribeByName(fileName);
         }
-        using var doc = JsonDocument.Parse(result.StandardOutput);
-        Dictionary<int, long>? packetBytes = null;
-        if (ProbeMapper.NeedsPacketScan(doc.RootElement))
+        JsonDocument doc;
+        try
         {
-            packetBytes = await PacketBytesAsync(jobDirectory, fileName, ct);
+            doc = JsonDocument.Parse(result.StandardOutput);
         }
-        return ProbeMapper.Map(doc.RootElement, fileName, sizeBytes, packetBytes);
+        catch (JsonException)
+        {
+            return DescribeByName(fileName);
+        }
+        using (doc)
+        {
+            Dictionary<int, long>? packetBytes = null;
+            if (ProbeMapper.NeedsPacketScan(doc.RootElement))
+            {
+                packetBytes = await PacketBytesAsync(jobDirectory, fileName, ct);
+            }
+            return ProbeMapper.Map(doc.RootElement, fileName, sizeBytes, packetBytes);
+        }
     }
 
-    private Task<ProcessResult> RunProbeAsync(string jobDirectory, string[] args, CancellationToken ct) =>
+    /// <summary>How much of ffprobe's JSON a probe keeps: the selected fields of a few hundred streams.</summary>
+    public const int ProbeOutputBytes = 256 * 1024;
+
+    private Task<ProcessResult> RunProbeAsync(string jobDirectory, string[] args, ProcessWatch watch, CancellationToken ct) =>
         ProcessRunner.RunAsync(
             Limit(_sandbox.Wrap(_ffprobe, ["-v", "error", "-protocol_whitelist", "file", "-format_whitelist", FormatWhitelist, .. args[..^1], "-i", args[^1]], jobDirectory, []), int.MaxValue),
-            jobDirectory, TimeSpan.FromSeconds(120), new ProcessWatch { CaptureStdout = true }, ct);
+            jobDirectory, TimeSpan.FromSeconds(120), watch, ct);
 
+    /// <summary>Payload bytes per stream, summed line by line as ffprobe lists the packets (one line each: never held whole).</summary>
     private async Task<Dictionary<int, long>?> PacketBytesAsync(string jobDirectory, string fileName, CancellationToken ct)
     {
-        var result = await RunProbeAsync(jobDirectory, ["-show_entries", "packet=stream_index,size", "-of", "csv=p=0", fileName], ct);
-        if (result.ExitCode != 0)
-        {
-            return null;
-        }
         var totals = new Dictionary<int, long>();
-        foreach (var line in result.StandardOutput.AsSpan().EnumerateLines())
+        var result = await RunProbeAsync(jobDirectory, ["-show_entries", "packet=stream_index,size", "-of", "csv=p=0", fileName], new ProcessWatch
         {
-            var comma = line.IndexOf(',');
-            if (comma > 0
-                && int.TryParse(line[..comma], NumberStyles.Integer, CultureInfo.InvariantCulture, out var stream)
-                && long.TryParse(line[(comma + 1)..].TrimEnd(','), NumberStyles.Integer, CultureInfo.InvariantCulture, out var size))
+            OnStdoutLine = line =>
             {
-                totals[stream] = totals.GetValueOrDefault(stream) + size;
-            }
-        }
-        return totals;
+                var comma = line.IndexOf(',', StringComparison.Ordinal);
+                if (comma > 0
+                    && int.TryParse(line.AsSpan(0, comma), NumberStyles.Integer, CultureInfo.InvariantCulture, out var stream)
+                    && long.TryParse(line.AsSpan(comma + 1).TrimEnd(','), NumberStyles.Integer, CultureInfo.InvariantCulture, out var size)
+                    && (totals.ContainsKey(stream) || totals.Count < MaxProbedStreams))
+                {
+                    totals[stream] = totals.GetValueOrDefault(stream) + size;
+                }
+            },
+        }, ct);
+        return result.ExitCode == 0 ? totals : null;
     }
+
+    /// <summary>Streams counted when summing packets: more than any real file has, fewer than a crafted one could claim.</summary>
+    private const int MaxProbedStreams = 1024;
 
     /// <summary>Adds the CPU set (taskset) and the memory, file-size and core-dump limits (prlimit) in front of a sandboxed command.</summary>
     private SandboxedCommand Limit(SandboxedCommand command, int vcpuCount)

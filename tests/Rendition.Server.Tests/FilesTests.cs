@@ -206,6 +206,33 @@ public sealed class FilesTests(ServerFixture fx)
         Assert.True(!Directory.Exists(work) || !Directory.EnumerateFiles(work, "*", SearchOption.AllDirectories).Any());
     }
 
+    /// <summary>
+    /// A file of one 20 MB <c>title=</c> (ffprobe reads it as media): stored and described without its tags, and as a
+    /// command input, whose title ffmpeg prints to its log in one line, the log keeps that line cut short.
+    /// </summary>
+    [Fact]
+    public async Task HugeMetadataValue_IsNotKept_AndItsLogLineIsCut()
+    {
+        var bytes = Encoding.ASCII.GetBytes(";FFMETADATA1\ntitle=" + new string('A', 20 << 20) + "\n");
+        var id = await UploadAsync(fx.Server.Http, bytes, "meta.txt");
+        var file = await WaitFileAsync(fx.Server.Http, id);
+        Assert.Equal("STORED", file["status"]!.GetValue<string>());
+        Assert.True(file.ToJsonString().Length < 4096, file.ToJsonString()[..200]);
+        Assert.DoesNotContain("AAAA", file.ToJsonString(), StringComparison.Ordinal);
+
+        var poll = await fx.Server.WaitAsync(await fx.Server.SubmitAsync(new
+        {
+            input_files = new { in_m = file["storage_url"]!.GetValue<string>() },
+            output_files = new { out_m = "meta-copy.txt" },
+            ffmpeg_command = "-f ffmetadata -i {{in_m}} -f ffmetadata {{out_m}}",
+        }));
+        Assert.True(poll["status"]!.GetValue<string>() == "SUCCESS", poll.ToJsonString());
+        var log = await fx.Server.Http.GetStringAsync($"/api/v1/commands/{poll["command_id"]!.GetValue<string>()}/log");
+        Assert.Contains("title", log, StringComparison.Ordinal);
+        Assert.InRange(log.Length, 1, Rendition.Execution.FfmpegTools.LogChars + 1024);
+        Assert.All(log.Split('\n'), line => Assert.True(line.Length <= Rendition.Execution.ProcessRunner.MaxLineBytes, $"a log line of {line.Length} characters"));
+    }
+
     private const string Part = "--b0und\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a.bin\"\r\nContent-Type: application/octet-stream\r\n\r\n";
 
     public static TheoryData<string, string, string, string> MalformedUploads => new()

@@ -4,9 +4,20 @@ using Rendition.Core.Contracts;
 
 namespace Rendition.Core.Media;
 
-/// <summary>Turns ffprobe's JSON (<c>-show_format -show_streams</c>) into the wire's <see cref="MediaInfo"/>.</summary>
+/// <summary>Turns ffprobe's JSON (<c>-show_entries</c> <see cref="Entries"/>) into the wire's <see cref="MediaInfo"/>.</summary>
 public static class ProbeMapper
 {
+    /// <summary>
+    /// What ffprobe is asked for: exactly the fields <see cref="Map"/> and <see cref="NeedsPacketScan"/> read. No other tags:
+    /// a file's tags are as large as the file makes them (one <c>title=</c> of 100 MB), and nothing shows them.
+    /// </summary>
+    public const string Entries = "format=format_name,duration"
+        + ":stream=index,codec_type,codec_name,pix_fmt,width,height,avg_frame_rate,r_frame_rate,bit_rate,duration,nb_frames,sample_rate,channels"
+        + ":stream_disposition=attached_pic:stream_tags=BPS";
+
+    /// <summary>The longest text value taken from a probe; longer ones are cut (no real codec or format name comes close).</summary>
+    public const int MaxValueChars = 256;
+
     private static readonly HashSet<string> ImageCodecs = new(StringComparer.Ordinal)
     {
         "png", "mjpeg", "jpegls", "bmp", "tiff", "webp", "gif", "apng", "jpeg2000", "ljpeg", "ppm", "pgm", "pam", "targa", "qoi", "av1_image", "hevc_image",
@@ -178,12 +189,14 @@ public static class ProbeMapper
     }
 
     private static string? Str(JsonElement e, string name) =>
-        e.ValueKind == JsonValueKind.Object && e.TryGetProperty(name, out var p) ? p.ValueKind switch
+        e.ValueKind == JsonValueKind.Object && e.TryGetProperty(name, out var p) ? Cut(p.ValueKind switch
         {
             JsonValueKind.String => p.GetString(),
             JsonValueKind.Number => p.GetRawText(),
             _ => null,
-        } : null;
+        }) : null;
+
+    private static string? Cut(string? value) => value is { Length: > MaxValueChars } ? value[..MaxValueChars] : value;
 
     private static double? Num(JsonElement e, string name) =>
         Str(e, name) is { } s && double.TryParse(s, NumberStyles.Float, CultureInfo.InvariantCulture, out var d) && !double.IsNaN(d) ? d : null;
