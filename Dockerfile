@@ -4,7 +4,8 @@
 #     --security-opt seccomp=unconfined --security-opt apparmor=unconfined --security-opt systempaths=unconfined rendition
 # The three security options let bubblewrap (the sandbox around every ffmpeg run) create its namespaces inside the
 # container; without them the server refuses to start unless RENDITION_SANDBOX=off (see docs/deploy.md).
-# .NET 10 ships no Debian images: the runtime is the default Ubuntu 24.04 (noble) one, ffmpeg and bubblewrap from its apt.
+# .NET 10 ships no Debian images: the runtime is the default Ubuntu 24.04 (noble) one, ffmpeg and bubblewrap from its apt,
+# with libseccomp2 for the seccomp filter the sandbox loads.
 
 FROM mcr.microsoft.com/dotnet/sdk:10.0 AS build
 WORKDIR /src
@@ -13,7 +14,7 @@ RUN dotnet publish src/Rendition.Server -c Release -o /out --nologo
 
 FROM mcr.microsoft.com/dotnet/aspnet:10.0-noble
 RUN apt-get update \
-    && apt-get install -y --no-install-recommends ffmpeg bubblewrap \
+    && apt-get install -y --no-install-recommends ffmpeg bubblewrap libseccomp2 \
     && rm -rf /var/lib/apt/lists/* \
     && mkdir -p /data && chown app:app /data
 WORKDIR /app

@@ -17,7 +17,9 @@ if [ "$mode" = bwrap ]; then
 fi
 
 ff() { "$@" -hide_banner -nostdin -nostats -loglevel error -y -protocol_whitelist file -i in_v.mp4 -c copy "$out" </dev/null; }
-probe() { "$@" -v error -protocol_whitelist file -show_format -show_streams -print_format json -i "$out" >/dev/null </dev/null; }
+# The entries are ProbeMapper.Entries (what the server asks ffprobe for).
+entries='format=format_name,duration:stream=index,codec_type,codec_name,pix_fmt,width,height,avg_frame_rate,r_frame_rate,bit_rate,duration,nb_frames,sample_rate,channels:stream_disposition=attached_pic:stream_tags=BPS'
+probe() { "$@" -v error -protocol_whitelist file -show_entries "$entries" -print_format json -i "$out" >/dev/null </dev/null; }
 
 one() {
   local out="o$1.mp4"

@@ -5,8 +5,10 @@ target=${1:-run}
 
 need=()
 command -v ffmpeg >/dev/null 2>&1 && command -v ffprobe >/dev/null 2>&1 || need+=(ffmpeg)
-# bubblewrap is the OS sandbox around every ffmpeg run; taskset (util-linux) bounds a job's CPUs.
+# bubblewrap is the OS sandbox around every ffmpeg run, and libseccomp2 compiles the seccomp filter it loads;
+# taskset (util-linux) bounds a job's CPUs.
 command -v bwrap >/dev/null 2>&1 || need+=(bubblewrap)
+{ ldconfig -p 2>/dev/null || /sbin/ldconfig -p 2>/dev/null; } | grep -q 'libseccomp\.so\.2' || need+=(libseccomp2)
 command -v taskset >/dev/null 2>&1 || need+=(util-linux)
 if [ "$target" = test ] || [ "$target" = bench ]; then
   command -v curl >/dev/null 2>&1 || need+=(curl)
@@ -20,6 +22,9 @@ if [ "$target" = test ]; then
   # npm installs s3rver, the S3-compatible server the blob tests run against (tests/s3).
   command -v npm >/dev/null 2>&1 || need+=(npm)
   command -v tsc >/dev/null 2>&1 || need+=(node-typescript)
+  # The seccomp tests make denied calls inside the sandbox with perl's syscall() and util-linux's unshare (no compiler).
+  command -v perl >/dev/null 2>&1 || need+=(perl-base)
+  command -v unshare >/dev/null 2>&1 || need+=(util-linux)
   # The store suite runs against a private PostgreSQL cluster that scripts/test-postgres.sh starts from these binaries.
   ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need+=(postgresql)
 fi
@@ -37,8 +42,9 @@ if [ ${#need[@]} -gt 0 ]; then
     apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
   else
     echo "Missing: ${need[*]}. Install them first, e.g.: sudo apt-get install ${need[*]}" >&2
-    # The server still runs without bubblewrap (with a warning); ffmpeg it cannot do without.
-    for p in "${need[@]}"; do [ "$p" = bubblewrap ] || exit 1; done
+    # Without bubblewrap or libseccomp2 the server starts only with RENDITION_SANDBOX=off (trusted tenants only);
+    # without ffmpeg it cannot run at all.
+    for p in "${need[@]}"; do [ "$p" = bubblewrap ] || [ "$p" = libseccomp2 ] || exit 1; done
   fi
 fi
 

@@ -64,9 +64,13 @@ internal sealed class Bench(Config cfg) : IAsyncDisposable
         return args;
     }
 
-    /// <summary>FfmpegTools.ProbeAsync's arguments (without the format whitelist, as for ffmpeg).</summary>
+    /// <summary>FfmpegTools.ProbeAsync's arguments (without the format whitelist, as for ffmpeg); the entries are ProbeMapper.Entries.</summary>
     private static List<string> ProbeArgs(string file) =>
-        ["-v", "error", "-protocol_whitelist", "file", "-show_format", "-show_streams", "-print_format", "json", "-i", file];
+        ["-v", "error", "-protocol_whitelist", "file", "-show_entries", ProbeEntries, "-print_format", "json", "-i", file];
+
+    internal const string ProbeEntries = "format=format_name,duration"
+        + ":stream=index,codec_type,codec_name,pix_fmt,width,height,avg_frame_rate,r_frame_rate,bit_rate,duration,nb_frames,sample_rate,channels"
+        + ":stream_disposition=attached_pic:stream_tags=BPS";
 
     public async Task<int> RunAsync()
     {

@@ -11,7 +11,7 @@ namespace Rendition.Bench;
 /// </summary>
 public sealed class SandboxMirror
 {
-    private readonly Func<string, IReadOnlyList<string>, string, IReadOnlyCollection<string>, List<string>>? _fromServer;
+    private readonly Func<string, IReadOnlyList<string>, string, IReadOnlyCollection<string>, (string File, List<string> Args)>? _fromServer;
     private readonly string _bwrap;
     private readonly string? _prlimit;
 
@@ -34,16 +34,19 @@ public sealed class SandboxMirror
         }
     }
 
-    /// <summary>prlimit … -- bwrap FLAGS -- tool args: what the server runs for ffmpeg/ffprobe (the default vcpu_count needs no taskset).</summary>
+    /// <summary>
+    /// prlimit … -- [sh -c … filter] bwrap FLAGS -- tool args: what the server runs for ffmpeg/ffprobe (the default
+    /// vcpu_count needs no taskset; the shell opens the seccomp filter for bwrap).
+    /// </summary>
     public (string File, List<string> Args) Wrap(string tool, IReadOnlyList<string> args, string jobDir, IReadOnlyCollection<string> readOnlyFiles)
     {
-        var bw = _fromServer?.Invoke(tool, args, jobDir, readOnlyFiles) ?? [.. Fallback(jobDir, readOnlyFiles), "--", tool, .. args];
+        var (file, wrapped) = _fromServer?.Invoke(tool, args, jobDir, readOnlyFiles) ?? (_bwrap, [.. Fallback(jobDir, readOnlyFiles), "--", tool, .. args]);
         if (_prlimit is null)
         {
-            return (_bwrap, bw);
+            return (file, wrapped);
         }
         // FfmpegTools.Limit with the defaults RENDITION_JOB_MEMORY_MB=4096 and RENDITION_MAX_OUTPUT_MB=10240.
-        return (_prlimit, [$"--as={4096L * 1024 * 1024}", $"--fsize={10240L * 1024 * 1024}", "--core=0", "--", _bwrap, .. bw]);
+        return (_prlimit, [$"--as={4096L * 1024 * 1024}", $"--fsize={10240L * 1024 * 1024}", "--core=0", "--", file, .. wrapped]);
     }
 
     /// <summary>The whole prefix (everything before the tool) as one line per argument, for raw-loop.sh.</summary>
@@ -78,7 +81,7 @@ public sealed class SandboxMirror
         return a;
     }
 
-    private static Func<string, IReadOnlyList<string>, string, IReadOnlyCollection<string>, List<string>> LoadFromServer(string serverDir, string bwrap)
+    private static Func<string, IReadOnlyList<string>, string, IReadOnlyCollection<string>, (string File, List<string> Args)> LoadFromServer(string serverDir, string bwrap)
     {
         var context = new AssemblyLoadContext("rendition-server", isCollectible: false);
         context.Resolving += (ctx, name) =>
@@ -88,7 +91,17 @@ public sealed class SandboxMirror
         };
         var assembly = context.LoadFromAssemblyPath(Path.Combine(serverDir, "Rendition.Execution.dll"));
         var type = assembly.GetType("Rendition.Execution.BubblewrapSandbox", throwOnError: true)!;
-        var sandbox = Activator.CreateInstance(type, bwrap)!;
+        // The server's own TryCreate (bubblewrap found, seccomp filter compiled, as at its start), else the bare constructor.
+        object sandbox;
+        if (type.GetMethod("TryCreate", BindingFlags.Public | BindingFlags.Static) is { } tryCreate)
+        {
+            var call = new object?[] { null };
+            sandbox = tryCreate.Invoke(null, call) ?? throw new InvalidOperationException($"BubblewrapSandbox.TryCreate: {call[0]}");
+        }
+        else
+        {
+            sandbox = Activator.CreateInstance(type, bwrap)!;
+        }
         var wrap = type.GetMethod("Wrap", BindingFlags.Public | BindingFlags.Instance) ?? throw new MissingMethodException("BubblewrapSandbox.Wrap");
         var parameters = wrap.GetParameters().Length;
         return (tool, args, dir, readOnly) =>
@@ -101,11 +114,12 @@ public sealed class SandboxMirror
             };
             var result = wrap.Invoke(sandbox, call)!;
             var file = (string)result.GetType().GetProperty("FileName")!.GetValue(result)!;
-            if (file != bwrap)
+            var arguments = ((IEnumerable)result.GetType().GetProperty("Arguments")!.GetValue(result)!).Cast<string>().ToList();
+            if (file != bwrap && !arguments.Contains(bwrap))
             {
                 throw new InvalidOperationException("Wrap did not start bwrap");
             }
-            return ((IEnumerable)result.GetType().GetProperty("Arguments")!.GetValue(result)!).Cast<string>().ToList();
+            return (file, arguments);
         };
     }
 }

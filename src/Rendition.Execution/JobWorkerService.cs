@@ -68,11 +68,8 @@ public sealed class JobWorkerService(
             }
         }
         var workers = Math.Max(1, options.Workers);
+        // Without a sandbox the start-up also warns (SandboxNotice), for API-only nodes too: they probe uploads.
         logger.LogInformation("Starting {Workers} worker(s) with sandbox '{Sandbox}'", workers, tools.Sandbox.Name);
-        if (!tools.Sandbox.IsolatesCommands)
-        {
-            logger.LogWarning("RENDITION_SANDBOX=off: tenants' ffmpeg commands run WITHOUT the OS sandbox. Only the command policy guards this host; do not serve untrusted users like this.");
-        }
         var loops = Enumerable.Range(0, workers).Select(_ => Task.Run(() => LoopAsync(stoppingToken), stoppingToken)).ToList();
         if (options.SharedJobStore)
         {

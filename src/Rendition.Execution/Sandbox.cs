@@ -34,19 +34,53 @@ public sealed class NoSandbox : ISandbox
 
 /// <summary>
 /// bubblewrap: fresh namespaces (no network, own PIDs and users), every capability dropped, running as nobody, an empty
-/// environment, read-only system directories, a small private <c>/tmp</c>, and the job directory bound at <c>/job</c>.
+/// environment, read-only system directories, a small private <c>/tmp</c>, the job directory bound at <c>/job</c>, and
+/// (with <paramref name="seccompFilter"/>, a BPF program from <see cref="SeccompProfile"/>) a seccomp filter on the command.
 /// </summary>
-public sealed class BubblewrapSandbox(string bwrapPath) : ISandbox
+public sealed class BubblewrapSandbox(string bwrapPath, string? seccompFilter) : ISandbox
 {
+    /// <summary>
+    /// bubblewrap reads the filter from a file descriptor, and .NET lets a child inherit none but the standard three; so a
+    /// shell opens the file as fd 3 and replaces itself with bwrap. Every value reaches it as an argument ($0 the filter,
+    /// "$@" bwrap and its arguments), never as script text.
+    /// </summary>
+    private const string SeccompLauncher = "exec \"$@\" 3<\"$0\"";
+    private const string Shell = "/bin/sh";
+
     public const string JobMount = "/job";
     private const string Nobody = "65534";
     private const long TmpBytes = 64L * 1024 * 1024;
 
     private static readonly string[] BwrapLocations = ["/usr/bin/bwrap", "/usr/local/bin/bwrap", "/bin/bwrap"];
+
+    /// <summary>The compiled filter, written once per process into a directory only this user can read, removed at exit.</summary>
+    private static readonly Lazy<string> SeccompFilterFile = new(() =>
+    {
+        var dir = Directory.CreateTempSubdirectory("rendition-seccomp-");
+        AppDomain.CurrentDomain.ProcessExit += (_, _) =>
+        {
+            try
+            {
+                dir.Delete(recursive: true);
+            }
+            catch (IOException)
+            {
+            }
+        };
+        var file = Path.Combine(dir.FullName, "filter.bpf");
+        SeccompProfile.Export(file);
+        return file;
+    });
     private static readonly string[] ReadOnlySystemPaths = ["/usr", "/etc/alternatives", "/etc/ld.so.cache", "/etc/fonts"];
     private static readonly string[] UsrMergedDirs = ["lib", "lib64", "bin", "sbin"];
 
     public string Name => "bubblewrap";
+
+    /// <summary>Where bwrap is.</summary>
+    public string BwrapPath => bwrapPath;
+
+    /// <summary>The BPF program given to bwrap's <c>--seccomp</c>, or null when the command runs without a seccomp filter.</summary>
+    public string? SeccompFilter => seccompFilter;
 
     public bool IsolatesCommands => true;
 
@@ -76,12 +110,21 @@ public sealed class BubblewrapSandbox(string bwrapPath) : ISandbox
         {
             args.AddRange(["--ro-bind", Path.Combine(jobDirectory, name), $"{JobMount}/{name}"]);
         }
+        if (seccompFilter is not null)
+        {
+            args.AddRange(["--seccomp", "3"]);
+        }
         args.AddRange(["--chdir", JobMount, "--", tool]);
         args.AddRange(arguments);
-        return new SandboxedCommand(bwrapPath, args);
+        return seccompFilter is null
+            ? new SandboxedCommand(bwrapPath, args)
+            : new SandboxedCommand(Shell, ["-c", SeccompLauncher, seccompFilter, bwrapPath, .. args]);
     }
 
-    /// <summary>Finds bubblewrap and checks it can create its namespaces here; otherwise says why.</summary>
+    /// <summary>
+    /// Finds bubblewrap, compiles the seccomp profile (once per process, into a private temporary directory) and checks that
+    /// bwrap can create its namespaces and load the filter here; otherwise says why.
+    /// </summary>
     public static BubblewrapSandbox? TryCreate(out string problem)
     {
         problem = "";
@@ -91,7 +134,17 @@ public sealed class BubblewrapSandbox(string bwrapPath) : ISandbox
             problem = "bubblewrap (bwrap) is not installed";
             return null;
         }
-        var sandbox = new BubblewrapSandbox(path);
+        string filter;
+        try
+        {
+            filter = SeccompFilterFile.Value;
+        }
+        catch (SeccompUnavailableException e)
+        {
+            problem = $"the sandbox's seccomp filter could not be built: {e.Message}";
+            return null;
+        }
+        var sandbox = new BubblewrapSandbox(path, filter);
         var probeDir = Directory.CreateTempSubdirectory("rendition-bwrap-");
         try
         {

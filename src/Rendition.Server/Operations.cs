@@ -75,7 +75,7 @@ public static class Operations
             .Doc("Service", "Liveness", "`{\"status\":\"ok\"}` while the process serves requests. No API key.");
         app.MapGet("/healthz", (ISandbox sandbox) => TypedResults.Text(sandbox.IsolatesCommands
             ? $$"""{"status":"ok","sandbox":"{{sandbox.Name}}"}"""
-            : """{"status":"degraded","sandbox":"off","warning":"RENDITION_SANDBOX=off: ffmpeg runs without the OS sandbox; only the command policy guards the host."}""",
+            : """{"status":"degraded","sandbox":"off","warning":"RENDITION_SANDBOX=off: commands are not contained (no OS sandbox, no seccomp filter); only the command policy guards the host. Trusted tenants only."}""",
             "application/json"))
             .Doc("Service", "Health and sandbox state",
                 "`{\"status\":\"ok\",\"sandbox\":\"bwrap\"}`, or `degraded` with a warning when commands run without the OS sandbox. No API key.");
@@ -166,8 +166,35 @@ internal sealed class FfmpegReadiness(FfmpegTools tools) : IHealthCheck
 /// <summary>Commands run in the OS sandbox, or the operator turned it off by name (reported, but still ready).</summary>
 internal sealed class SandboxReadiness(ISandbox sandbox) : IHealthCheck
 {
+    public const string OffReport = "off — commands are not contained; trusted tenants only";
+
     public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default) =>
-        Task.FromResult(sandbox.IsolatesCommands
-            ? HealthCheckResult.Healthy(sandbox.Name)
-            : HealthCheckResult.Degraded("off (RENDITION_SANDBOX=off): ffmpeg runs without the OS sandbox"));
+        Task.FromResult(sandbox.IsolatesCommands ? HealthCheckResult.Healthy(sandbox.Name) : HealthCheckResult.Degraded(OffReport));
+}
+
+/// <summary>
+/// Says at every start what contains tenants' commands. <c>RENDITION_SANDBOX=off</c> is an operator's explicit choice for
+/// trusted tenants only, so it is a warning each time, never a quiet default (a missing bubblewrap stops the start instead).
+/// </summary>
+internal sealed class SandboxNotice(ISandbox sandbox, ILogger<SandboxNotice> logger) : IHostedService
+{
+    public const string OffWarning = "RENDITION_SANDBOX=off: ffmpeg and ffprobe run WITHOUT the OS sandbox (no namespaces, no seccomp filter). "
+        + "A command that gets past the command policy can read this host's files and environment and reach its network. "
+        + "Run like this only when every tenant is trusted.";
+
+    public Task StartAsync(CancellationToken cancellationToken)
+    {
+        if (!sandbox.IsolatesCommands)
+        {
+            logger.LogWarning(OffWarning);
+        }
+        else
+        {
+            logger.LogInformation("Commands run in the {Sandbox} sandbox{Seccomp}", sandbox.Name,
+                sandbox is BubblewrapSandbox { SeccompFilter: not null } ? " with its seccomp filter" : "");
+        }
+        return Task.CompletedTask;
+    }
+
+    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 }

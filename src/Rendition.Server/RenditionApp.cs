@@ -105,17 +105,21 @@ public static class RenditionApp
         services.AddSingleton<IJobSignal>(sp => sp.GetRequiredService<PostgresJobSignal>());
     }
 
-    /// <summary>The OS sandbox is required: without it the server refuses to start unless the operator turned it off by name.</summary>
-    private static ISandbox CreateSandbox(string setting)
+    /// <summary>
+    /// The OS sandbox (bubblewrap with its seccomp filter) is required: when it cannot be set up the server refuses to start,
+    /// never falling back to running commands uncontained. Only <c>RENDITION_SANDBOX=off</c>, set by name, runs without it.
+    /// </summary>
+    internal static ISandbox CreateSandbox(string setting, Func<(ISandbox? Sandbox, string Problem)>? setUp = null)
     {
         if (setting == "off")
         {
             return new NoSandbox();
         }
-        return BubblewrapSandbox.TryCreate(out var problem) ?? throw new SettingsException(
-            $"{problem}. Commands from tenants must run in the OS sandbox: install bubblewrap (apt-get install bubblewrap); in a container, " +
-            "allow user namespaces (e.g. docker run --security-opt seccomp=unconfined --security-opt apparmor=unconfined). " +
-            "To run without it anyway (not for untrusted users), set RENDITION_SANDBOX=off.");
+        var (sandbox, problem) = setUp?.Invoke() ?? (BubblewrapSandbox.TryCreate(out var why), why);
+        return sandbox ?? throw new SettingsException(
+            $"{problem}. Commands from tenants must run in the OS sandbox: install bubblewrap and libseccomp2 (apt-get install bubblewrap libseccomp2); " +
+            "in a container, allow user namespaces (e.g. docker run --security-opt seccomp=unconfined --security-opt apparmor=unconfined). " +
+            "Only if every tenant is trusted: RENDITION_SANDBOX=off runs commands without any containment.");
     }
 
     /// <summary>Builds the web application (API + workers); <paramref name="overrides"/> lets tests supply settings.</summary>
@@ -142,6 +146,7 @@ public static class RenditionApp
             // First, so the bucket exists before any worker or request stores a file in it.
             builder.Services.AddHostedService<S3BucketSetup>();
         }
+        builder.Services.AddHostedService<SandboxNotice>();
         if (options.Workers > 0)
         {
             builder.Services.AddHostedService<JobWorkerService>();
@@ -228,6 +233,7 @@ public static class RenditionApp
             {
                 builder.Services.AddHostedService<S3BucketSetup>();
             }
+            builder.Services.AddHostedService<SandboxNotice>();
             builder.Services.AddHostedService<JobWorkerService>();
             builder.Services.AddHostedService(sp => sp.GetRequiredService<WebhookDispatcher>());
             builder.Services.AddHostedService(sp => sp.GetRequiredService<FileRetentionService>());

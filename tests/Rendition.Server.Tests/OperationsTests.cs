@@ -45,8 +45,45 @@ public sealed partial class OperationsTests(ServerFixture fx)
         var (status, body) = await ReadyzAsync(server);
         Assert.Equal(HttpStatusCode.OK, status);
         Assert.Equal("ready", body["status"]!.GetValue<string>());
-        Assert.StartsWith("off", body["checks"]!["sandbox"]!.GetValue<string>(), StringComparison.Ordinal);
+        Assert.Equal("off — commands are not contained; trusted tenants only", body["checks"]!["sandbox"]!.GetValue<string>());
         Assert.Equal("ok", body["checks"]!["database"]!.GetValue<string>());
+        Assert.Contains(server.Services.GetServices<Microsoft.Extensions.Hosting.IHostedService>(), h => h is SandboxNotice);
+    }
+
+    /// <summary>Every start says what contains commands; without a sandbox, as a warning naming the setting and who it is for.</summary>
+    [Fact]
+    public async Task StartUp_WarnsLoudly_WhenTheSandboxIsOff_AndOtherwiseNamesIt()
+    {
+        var lines = new List<(LogLevel Level, string Text)>();
+        using var factory = LoggerFactory.Create(b => b.AddProvider(new ListLogger(lines)).SetMinimumLevel(LogLevel.Information));
+        await new SandboxNotice(new Rendition.Execution.NoSandbox(), factory.CreateLogger<SandboxNotice>()).StartAsync(CancellationToken.None);
+        var (level, text) = Assert.Single(lines);
+        Assert.Equal(LogLevel.Warning, level);
+        Assert.Contains("RENDITION_SANDBOX=off", text, StringComparison.Ordinal);
+        Assert.Contains("WITHOUT the OS sandbox", text, StringComparison.Ordinal);
+        Assert.Contains("every tenant is trusted", text, StringComparison.Ordinal);
+
+        lines.Clear();
+        var sandbox = Rendition.Execution.BubblewrapSandbox.TryCreate(out var problem) ?? throw new InvalidOperationException(problem);
+        await new SandboxNotice(sandbox, factory.CreateLogger<SandboxNotice>()).StartAsync(CancellationToken.None);
+        Assert.Equal((LogLevel.Information, "Commands run in the bubblewrap sandbox with its seccomp filter"), Assert.Single(lines));
+    }
+
+    private sealed class ListLogger(List<(LogLevel, string)> lines) : ILoggerProvider, ILogger
+    {
+        public ILogger CreateLogger(string categoryName) => this;
+
+        public IDisposable? BeginScope<TState>(TState state)
+            where TState : notnull => null;
+
+        public bool IsEnabled(LogLevel logLevel) => true;
+
+        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter) =>
+            lines.Add((logLevel, formatter(state, exception)));
+
+        public void Dispose()
+        {
+        }
     }
 
     [Fact]

@@ -1,5 +1,6 @@
 using System.Net.Http.Json;
 using System.Text.Json.Nodes;
+using Rendition.Execution;
 using Rendition.Server.Tests.Infrastructure;
 
 namespace Rendition.Server.Tests;
@@ -65,6 +66,18 @@ public sealed class ResourceLimitTests(ServerFixture fx)
         var degraded = await off.Http.GetFromJsonAsync<JsonObject>("/healthz");
         Assert.Equal("degraded", degraded!["status"]!.GetValue<string>());
         Assert.Equal("off", degraded["sandbox"]!.GetValue<string>());
+    }
+
+    /// <summary>A sandbox that cannot be set up stops the start, naming the cause and the explicit opt-out; it never falls back to none.</summary>
+    [Fact]
+    public void SandboxThatCannotBeSetUp_StopsTheStart_NamingTheExplicitOptOut()
+    {
+        var e = Assert.Throws<SettingsException>(() => RenditionApp.CreateSandbox("bwrap", () => (null, "bubblewrap (bwrap) is not installed")));
+        Assert.StartsWith("bubblewrap (bwrap) is not installed.", e.Message, StringComparison.Ordinal);
+        Assert.Contains("apt-get install bubblewrap libseccomp2", e.Message, StringComparison.Ordinal);
+        Assert.Contains("RENDITION_SANDBOX=off", e.Message, StringComparison.Ordinal);
+        Assert.IsType<NoSandbox>(RenditionApp.CreateSandbox("off", () => throw new InvalidOperationException("not asked when off")));
+        Assert.IsType<BubblewrapSandbox>(RenditionApp.CreateSandbox("bwrap"));
     }
 
     [Fact]
