@@ -285,15 +285,19 @@ public static class ApiDocs
         {
             Describe(accepted, "With `?wait=`: the command had not finished in time; poll it.");
         }
+        var multipart = metadata.OfType<MultipartUploadMetadata>().Any();
         foreach (var (status, response) in operation.Responses)
         {
             if (ErrorDescriptions.TryGetValue(status, out var text))
             {
-                Describe(response, text);
+                Describe(response, multipart && status == "400" ? MultipartBadRequest : text);
             }
         }
         return Task.CompletedTask;
     }
+
+    private const string MultipartBadRequest =
+        "INVALID_REQUEST: the body is not multipart/form-data with the file in a field named `file`, or is malformed or cut off.";
 
     private static readonly Dictionary<string, string> ErrorDescriptions = new()
     {
