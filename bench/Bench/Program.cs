@@ -467,16 +467,7 @@ internal sealed class Bench(Config cfg) : IAsyncDisposable
         using (var client = new HttpClient { BaseAddress = new Uri(_server.BaseUrl), Timeout = TimeSpan.FromMinutes(10) })
         {
             client.DefaultRequestHeaders.Add("X-API-KEY", _server.ApiKey);
-            await using var source = File.OpenRead(_bigPath);
-            using var form = new MultipartFormDataContent();
-            var part = new StreamContent(source, 1 << 20);
-            part.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("application/octet-stream");
-            form.Add(part, "file", "big.nut");
-            using var r = await client.PostAsync("/api/v1/files/upload", form);
-            var body = await r.Content.ReadAsStringAsync();
-            Check(r.IsSuccessStatusCode, $"upload answered {(int)r.StatusCode}: {body}");
-            using var doc = System.Text.Json.JsonDocument.Parse(body);
-            fileId = doc.RootElement.GetProperty("file_id").GetString()!;
+            fileId = await UploadAsync(client, _bigPath, "big.nut", "application/octet-stream");
             var u1 = Stopwatch.GetTimestamp();
             m.UploadSeconds = Stats.Ms(u0, u1) / 1000;
             m.UploadPeakMb = _rss.MaxMb(u0, u1);
@@ -486,6 +477,21 @@ internal sealed class Bench(Config cfg) : IAsyncDisposable
             // The uploaded copy is 2 GB of disk: gone once measured.
             using var del = await client.DeleteAsync($"/api/v1/files/{fileId}");
         }
+    }
+
+    /// <summary>Uploads a file through the files API (multipart, one field "file"), streamed from disk; returns its id.</summary>
+    private static async Task<string> UploadAsync(HttpClient client, string path, string name, string contentType)
+    {
+        await using var source = File.OpenRead(path);
+        using var form = new MultipartFormDataContent();
+        var part = new StreamContent(source, 1 << 20);
+        part.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue(contentType);
+        form.Add(part, "file", name);
+        using var r = await client.PostAsync("/api/v1/files/upload", form);
+        var body = await r.Content.ReadAsStringAsync();
+        Check(r.IsSuccessStatusCode, $"upload of {name} answered {(int)r.StatusCode}: {body}");
+        using var doc = System.Text.Json.JsonDocument.Parse(body);
+        return doc.RootElement.GetProperty("file_id").GetString()!;
     }
 
     /// <summary>
@@ -514,19 +520,7 @@ internal sealed class Bench(Config cfg) : IAsyncDisposable
         using var client = new HttpClient { BaseAddress = new Uri(_server!.BaseUrl), Timeout = TimeSpan.FromMinutes(10) };
         client.DefaultRequestHeaders.Add("X-API-KEY", _server.ApiKey);
         var t0 = Stopwatch.GetTimestamp();
-        string fileId;
-        await using (var source = File.OpenRead(path))
-        {
-            using var form = new MultipartFormDataContent();
-            var part = new StreamContent(source, 1 << 20);
-            part.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("text/plain");
-            form.Add(part, "file", "metadata.txt");
-            using var r = await client.PostAsync("/api/v1/files/upload", form);
-            var body = await r.Content.ReadAsStringAsync();
-            Check(r.IsSuccessStatusCode, $"metadata upload answered {(int)r.StatusCode}: {body}");
-            using var doc = System.Text.Json.JsonDocument.Parse(body);
-            fileId = doc.RootElement.GetProperty("file_id").GetString()!;
-        }
+        var fileId = await UploadAsync(client, path, "metadata.txt", "text/plain");
         var deadline = Stopwatch.GetTimestamp() + (Stopwatch.Frequency * 300);
         while (true)
         {
