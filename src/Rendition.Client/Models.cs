@@ -623,10 +623,13 @@ public sealed class Preset
     /// <summary>Free text.</summary>
     public string? Description { get; set; }
 
-    /// <summary>Set for a single-command preset.</summary>
+    /// <summary><see cref="CommandTypes.Command"/> for a single-command preset, <see cref="CommandTypes.Chained"/> for a chained one.</summary>
+    public string CommandType { get; set; } = "";
+
+    /// <summary>Set for a single-command preset (null for a chained one).</summary>
     public string? FfmpegCommand { get; set; }
 
-    /// <summary>Set for a chained preset.</summary>
+    /// <summary>Set for a chained preset (null for a single-command one).</summary>
     public List<string>? FfmpegCommands { get; set; }
 
     /// <summary>The input aliases an execution must give.</summary>

@@ -35,8 +35,12 @@ public sealed class PresetTests(ClientFixture fx)
         Assert.Equal(["in_video"], created.InputFileKeys);
         Assert.Equal("web", created.Metadata!["team"]!.GetValue<string>());
 
+        Assert.Equal(CommandTypes.Command, created.CommandType);
+        Assert.Null(created.FfmpegCommands);
+
         var got = await client.GetPresetAsync(created.PresetId);
         Assert.Equal(created.FfmpegCommand, got.FfmpegCommand);
+        Assert.Equal(CommandTypes.Command, got.CommandType);
         Assert.Equal([created.PresetId], (await client.ListPresetsAsync()).Select(p => p.PresetId));
 
         // Only the fields given change.
@@ -49,6 +53,26 @@ public sealed class PresetTests(ClientFixture fx)
         var e = await Assert.ThrowsAsync<RenditionApiException>(() => client.GetPresetAsync(created.PresetId));
         Assert.Equal((HttpStatusCode.NotFound, "NOT_FOUND"), (e.StatusCode, e.Error));
         Assert.Empty(await client.ListPresetsAsync());
+    }
+
+    [Fact]
+    public async Task ChainedPreset_ReadsBackAsChainedCommand_WithTheSingleCommandFieldNull()
+    {
+        var client = await fx.NewAccountClientAsync();
+        var created = await client.CreatePresetAsync(new PresetRequest
+        {
+            Name = "chain",
+            FfmpegCommands = ["-i {{in_video}} -t 0.5 -c copy {{out_clip}}", "-i {{out_clip}} -frames:v 1 {{out_thumb}}"],
+            InputFileKeys = ["in_video"],
+            OutputFileDefinitions = new() { ["out_clip"] = "clip.mp4", ["out_thumb"] = "thumb.png" },
+        });
+        var listed = Assert.Single(await client.ListPresetsAsync());
+        foreach (var preset in new[] { created, await client.GetPresetAsync(created.PresetId), listed })
+        {
+            Assert.Equal(CommandTypes.Chained, preset.CommandType);
+            Assert.Null(preset.FfmpegCommand);
+            Assert.Equal(2, preset.FfmpegCommands!.Count);
+        }
     }
 
     [Fact]

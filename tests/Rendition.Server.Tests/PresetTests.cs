@@ -75,6 +75,63 @@ public sealed class PresetTests(ServerFixture fx)
     }
 
     [Fact]
+    public async Task PresetObject_AlwaysCarriesCommandType_AndBothCommandFields_AsRenderIODocumentsIt()
+    {
+        using var client = await fx.Server.CreateAccountClientAsync();
+        var single = await CreateAsync(client, new
+        {
+            name = "shape-single",
+            ffmpeg_command = "-i {{in_v}} -c copy {{out_v}}",
+            input_file_keys = new[] { "in_v" },
+            output_file_definitions = new { out_v = "o.mp4" },
+        });
+        var chained = await CreateAsync(client, new
+        {
+            name = "shape-chain",
+            ffmpeg_commands = new[] { "-i {{in_v}} -t 0.5 -c copy {{out_clip}}", "-i {{out_clip}} -frames:v 1 {{out_thumb}}" },
+            input_file_keys = new[] { "in_v" },
+            output_file_definitions = new { out_clip = "clip.mp4", out_thumb = "thumb.png" },
+        });
+        var singleId = single["preset_id"]!.GetValue<string>();
+        var chainedId = chained["preset_id"]!.GetValue<string>();
+
+        // The unused field is present as JSON null (an n8n expression on it sees null, not undefined).
+        static void AssertSingle(JsonObject p)
+        {
+            Assert.Equal("FFMPEG_COMMAND", p["command_type"]!.GetValue<string>());
+            Assert.Equal("-i {{in_v}} -c copy {{out_v}}", p["ffmpeg_command"]!.GetValue<string>());
+            Assert.True(p.ContainsKey("ffmpeg_commands"), p.ToJsonString());
+            Assert.Null(p["ffmpeg_commands"]);
+        }
+        static void AssertChained(JsonObject p)
+        {
+            Assert.Equal("CHAINED_COMMAND", p["command_type"]!.GetValue<string>());
+            Assert.Equal(2, p["ffmpeg_commands"]!.AsArray().Count);
+            Assert.True(p.ContainsKey("ffmpeg_command"), p.ToJsonString());
+            Assert.Null(p["ffmpeg_command"]);
+        }
+        AssertSingle(single);
+        AssertChained(chained);
+        AssertSingle((await client.GetFromJsonAsync<JsonObject>($"/api/v1/presets/{singleId}"))!);
+        AssertChained((await client.GetFromJsonAsync<JsonObject>($"/api/v1/presets/{chainedId}"))!);
+        var listed = (await client.GetFromJsonAsync<JsonObject>("/api/v1/presets"))!["presets"]!.AsArray().Select(p => p!.AsObject()).ToList();
+        AssertSingle(listed.Single(p => p["preset_id"]!.GetValue<string>() == singleId));
+        AssertChained(listed.Single(p => p["preset_id"]!.GetValue<string>() == chainedId));
+
+        // Switching kinds on update switches the type and nulls the other field.
+        var switched = await client.PutAsJsonAsync($"/api/v1/presets/{singleId}", new
+        {
+            ffmpeg_commands = new[] { "-i {{in_v}} -c copy {{out_v}}" },
+        });
+        Assert.Equal(200, (int)switched.StatusCode);
+        var after = (await switched.Content.ReadFromJsonAsync<JsonObject>())!;
+        Assert.Equal("CHAINED_COMMAND", after["command_type"]!.GetValue<string>());
+        Assert.True(after.ContainsKey("ffmpeg_command"));
+        Assert.Null(after["ffmpeg_command"]);
+        Assert.Equal("CHAINED_COMMAND", (await client.GetFromJsonAsync<JsonObject>($"/api/v1/presets/{singleId}"))!["command_type"]!.GetValue<string>());
+    }
+
+    [Fact]
     public async Task InvalidPresets_AreRefusedAtCreation()
     {
         using var client = await fx.Server.CreateAccountClientAsync();

@@ -36,10 +36,16 @@ public sealed class Preset
     public string Name { get; set; } = "";
     public string? Description { get; set; }
 
-    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    /// <summary>
+    /// <c>FFMPEG_COMMAND</c> or <c>CHAINED_COMMAND</c>, always present (RenderIO's preset object carries it, and automation
+    /// tools read it); derived from which of the two command fields is set, so it is never stored apart from them.
+    /// </summary>
+    public string CommandType => FfmpegCommands is null ? CommandTypes.Command : CommandTypes.Chained;
+
+    /// <summary>Set for a single-command preset; <c>null</c> (present) for a chained one, as RenderIO shows it.</summary>
     public string? FfmpegCommand { get; set; }
 
-    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    /// <summary>Set for a chained preset; <c>null</c> (present) for a single-command one.</summary>
     public List<string>? FfmpegCommands { get; set; }
     public List<string> InputFileKeys { get; set; } = [];
     public Dictionary<string, string> OutputFileDefinitions { get; set; } = [];

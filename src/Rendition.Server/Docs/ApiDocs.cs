@@ -34,6 +34,7 @@ public static class ApiDocs
         [(typeof(CommandEvent), "status")] = CommandStatuses,
         [(typeof(OutputFileMeta), "status")] = [FileStatus.Processing, FileStatus.Stored, FileStatus.Failed],
         [(typeof(OutputFileMeta), "rendi_store_type")] = ["OUTPUT", "UPLOAD", "STORED_FILE"],
+        [(typeof(Rendition.Core.Presets.Preset), "command_type")] = [CommandTypes.Command, CommandTypes.Chained],
         [(typeof(WebhookDeliveryView), "status")] = [DeliveryStatus.Pending, DeliveryStatus.Delivered, DeliveryStatus.Failed, DeliveryStatus.Skipped],
         [(typeof(ErrorResponse), "error")] =
         [
@@ -62,6 +63,7 @@ public static class ApiDocs
         [(typeof(ErrorResponse), "details")] = "Field-level problems of a 422.",
         [(typeof(WebhookConfigSetResponse), "secret")] = "Only when the server generated the secret: shown this once.",
         [(typeof(OutputFileMeta), "variants")] = "Streaming manifests only: the renditions it lists.",
+        [(typeof(Rendition.Core.Presets.Preset), "command_type")] = "FFMPEG_COMMAND for a single-command preset (`ffmpeg_command` set, `ffmpeg_commands` null), CHAINED_COMMAND for a chain (the other way round).",
         [(typeof(OutputFileMeta), "segment_count")] = "Streaming manifests only: how many media segments were stored with it.",
     };
 
