@@ -151,6 +151,9 @@ public sealed class PostgresDatabase : IStoreMigrator, IAsyncDisposable, IDispos
             PRIMARY KEY (account_id, key)
         );
         """,
+        """
+        ALTER TABLE api_keys ADD COLUMN lookup_prefix text;
+        """,
     ];
 
     public PostgresDatabase(string connectionString)

@@ -54,13 +54,16 @@ public sealed class PostgresStore(PostgresDatabase db, TimeProvider time) : IAcc
     public Task<IReadOnlyList<ApiKeyInfo>> ListKeysAsync(Guid accountId, CancellationToken ct) =>
         QueryKeysAsync($"SELECT {KeyColumns} FROM api_keys WHERE account_id = @account ORDER BY created_at", ct, Sql.Uuid("account", accountId));
 
-    public async Task<IReadOnlyList<ApiKeyInfo>> RevokeKeyAsync(string idOrPrefix, CancellationToken ct)
+    public async Task<IReadOnlyList<ApiKeyInfo>> RevokeKeyAsync(string idKeyOrPrefix, CancellationToken ct)
     {
-        // By id, or by the displayed prefix (at least 8 characters of it, so a short guess cannot hit several keys by accident).
+        // As on SQLite: by id, by the whole key's hash (only), or by a prefix compared with the stored first characters (the lookup
+        // prefix, else the displayed one) as far as both go, at least 8 characters.
         var matches = await QueryKeysAsync($"""
             SELECT {KeyColumns} FROM api_keys
-            WHERE id::text = lower(@value) OR (length(@value) >= 8 AND starts_with(display_prefix, @value))
-            """, ct, Sql.Text("value", idOrPrefix));
+            WHERE id::text = lower(@value) OR key_hash = @hash
+               OR (NOT @whole AND length(@value) >= 8 AND length(COALESCE(lookup_prefix, display_prefix)) >= 8
+                   AND substr(COALESCE(lookup_prefix, display_prefix), 1, length(@value)) = substr(@value, 1, length(COALESCE(lookup_prefix, display_prefix))))
+            """, ct, Sql.Text("value", idKeyOrPrefix), Sql.Text("hash", Core.Security.ApiKeys.Hash(idKeyOrPrefix)), Sql.Bool("whole", Core.Security.ApiKeys.IsGenerated(idKeyOrPrefix)));
         if (matches.Count != 1)
         {
             return matches;
@@ -125,15 +128,15 @@ public sealed class PostgresStore(PostgresDatabase db, TimeProvider time) : IAcc
         return account;
     }
 
-    public async Task AddKeyAsync(Guid accountId, string keyHash, string displayPrefix, string? label, CancellationToken ct)
+    public async Task AddKeyAsync(Guid accountId, Core.Security.NewApiKey key, string? label, CancellationToken ct)
     {
         await using var c = await db.OpenAsync(ct);
         await using var cmd = Command(c, null, """
-            INSERT INTO api_keys (id, account_id, key_hash, display_prefix, label, created_at)
-            VALUES (@id, @account, @hash, @prefix, @label, @at) ON CONFLICT (key_hash) DO NOTHING
+            INSERT INTO api_keys (id, account_id, key_hash, display_prefix, lookup_prefix, label, created_at)
+            VALUES (@id, @account, @hash, @prefix, @lookup, @label, @at) ON CONFLICT (key_hash) DO NOTHING
             """,
-            Sql.Uuid("id", Guid.NewGuid()), Sql.Uuid("account", accountId), Sql.Text("hash", keyHash),
-            Sql.Text("prefix", displayPrefix), Sql.Text("label", label), Sql.Long("at", Now));
+            Sql.Uuid("id", Guid.NewGuid()), Sql.Uuid("account", accountId), Sql.Text("hash", key.Hash),
+            Sql.Text("prefix", key.DisplayPrefix), Sql.Text("lookup", key.LookupPrefix), Sql.Text("label", label), Sql.Long("at", Now));
         await cmd.ExecuteNonQueryAsync(ct);
     }
 

@@ -136,6 +136,11 @@ public sealed class SqliteDatabase : IStoreMigrator
             PRIMARY KEY (account_id, key)
         );
         """,
+        // The first 21 characters of new keys (ffsk_ + 16 hex digits), so `keys revoke` can check a prefix longer than the
+        // listed one; keys stored before have none and are matched by their listed prefix or whole.
+        """
+        ALTER TABLE api_keys ADD COLUMN lookup_prefix TEXT;
+        """,
     ];
 
     private readonly string _connectionString;

@@ -48,13 +48,18 @@ public sealed class SqliteStore(SqliteDatabase db, TimeProvider time) : IAccount
     public Task<IReadOnlyList<ApiKeyInfo>> ListKeysAsync(Guid accountId, CancellationToken ct) =>
         QueryKeysAsync($"SELECT {KeyColumns} FROM api_keys WHERE account_id = $account ORDER BY created_at", ct, ("$account", accountId.ToString()));
 
-    public async Task<IReadOnlyList<ApiKeyInfo>> RevokeKeyAsync(string idOrPrefix, CancellationToken ct)
+    public async Task<IReadOnlyList<ApiKeyInfo>> RevokeKeyAsync(string idKeyOrPrefix, CancellationToken ct)
     {
-        // By id, or by the displayed prefix (at least 8 characters of it, so a short guess cannot hit several keys by accident).
+        // By id; by the whole key's hash (a whole key that is not stored matches nothing, whatever it shares); or by a prefix,
+        // compared with the stored first characters (the lookup prefix, or the listed one for keys stored before it existed)
+        // as far as both go, which must be at least 8 characters so a short guess cannot hit several keys by accident.
+        // substr(stored, 1, len(given)) and substr(given, 1, len(stored)) are both the first min(len) characters.
         var matches = await QueryKeysAsync($"""
             SELECT {KeyColumns} FROM api_keys
-            WHERE id = $value OR (length($value) >= 8 AND substr(display_prefix, 1, length($value)) = $value)
-            """, ct, ("$value", idOrPrefix));
+            WHERE id = $value OR key_hash = $hash
+               OR (NOT $whole AND length($value) >= 8 AND length(COALESCE(lookup_prefix, display_prefix)) >= 8
+                   AND substr(COALESCE(lookup_prefix, display_prefix), 1, length($value)) = substr($value, 1, length(COALESCE(lookup_prefix, display_prefix))))
+            """, ct, ("$value", idKeyOrPrefix), ("$hash", Core.Security.ApiKeys.Hash(idKeyOrPrefix)), ("$whole", Core.Security.ApiKeys.IsGenerated(idKeyOrPrefix)));
         if (matches.Count != 1)
         {
             return matches;
@@ -121,15 +126,15 @@ public sealed class SqliteStore(SqliteDatabase db, TimeProvider time) : IAccount
         return account;
     }
 
-    public async Task AddKeyAsync(Guid accountId, string keyHash, string displayPrefix, string? label, CancellationToken ct)
+    public async Task AddKeyAsync(Guid accountId, Core.Security.NewApiKey key, string? label, CancellationToken ct)
     {
         await using var c = await db.OpenAsync(ct);
         await using var cmd = Command(c, """
-            INSERT INTO api_keys (id, account_id, key_hash, display_prefix, label, created_at)
-            VALUES ($id, $account, $hash, $prefix, $label, $at) ON CONFLICT(key_hash) DO NOTHING
+            INSERT INTO api_keys (id, account_id, key_hash, display_prefix, lookup_prefix, label, created_at)
+            VALUES ($id, $account, $hash, $prefix, $lookup, $label, $at) ON CONFLICT(key_hash) DO NOTHING
             """,
-            ("$id", Guid.NewGuid().ToString()), ("$account", accountId.ToString()), ("$hash", keyHash),
-            ("$prefix", displayPrefix), ("$label", label), ("$at", Now));
+            ("$id", Guid.NewGuid().ToString()), ("$account", accountId.ToString()), ("$hash", key.Hash),
+            ("$prefix", key.DisplayPrefix), ("$lookup", key.LookupPrefix), ("$label", label), ("$at", Now));
         await cmd.ExecuteNonQueryAsync(ct);
     }
 

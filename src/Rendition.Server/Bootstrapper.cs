@@ -17,7 +17,7 @@ public sealed class Bootstrapper(IStoreMigrator migrator, IAccountStore accounts
         if (options.BootstrapApiKey is { } key)
         {
             var account = await accounts.FindByNameAsync(DefaultAccountName, ct) ?? await CreateOrFindAsync(ct);
-            await accounts.AddKeyAsync(account.Id, ApiKeys.Hash(key), ApiKeys.DisplayPrefix(key), "bootstrap", ct);
+            await accounts.AddKeyAsync(account.Id, ApiKeys.ForStorage(key), "bootstrap", ct);
             return;
         }
         if (await accounts.CountAccountsAsync(ct) == 0)
@@ -33,7 +33,7 @@ public sealed class Bootstrapper(IStoreMigrator migrator, IAccountStore accounts
                 return;
             }
             var created = ApiKeys.Generate();
-            await accounts.AddKeyAsync(account.Id, ApiKeys.Hash(created), ApiKeys.DisplayPrefix(created), "first start", ct);
+            await accounts.AddKeyAsync(account.Id, ApiKeys.ForStorage(created), "first start", ct);
             logger.LogInformation("Created account '{Account}' with its first API key", DefaultAccountName);
             if (printFirstKey)
             {

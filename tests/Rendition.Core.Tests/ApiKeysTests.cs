@@ -38,9 +38,26 @@ public class ApiKeysTests
         Assert.NotEqual(ApiKeys.Hash("ffsk_a"), ApiKeys.Hash("ffsk_b"));
 
     [Fact]
-    public void DisplayPrefix_ReturnsFirstTwelveCharacters()
+    public void DisplayPrefix_OfAGeneratedKey_IsItsFirstTwelveCharacters()
     {
-        Assert.Equal("ffsk_0123456", ApiKeys.DisplayPrefix("ffsk_0123456789abcdef"));
-        Assert.Equal("ffsk_1", ApiKeys.DisplayPrefix("ffsk_1"));
+        var key = "ffsk_0123456789abcdef" + new string('0', 48);
+        Assert.Equal("ffsk_0123456", ApiKeys.DisplayPrefix(key));
+        Assert.Equal("ffsk_0123456789abcdef", ApiKeys.LookupPrefix(key));
+        Assert.Equal(new NewApiKey(ApiKeys.Hash(key), "ffsk_0123456", "ffsk_0123456789abcdef"), ApiKeys.ForStorage(key));
+    }
+
+    [Fact]
+    public void KeysOfAnotherForm_KeepAtMostAQuarterInTheClear_AndNoLookupPrefix()
+    {
+        // An operator's RENDITION_BOOTSTRAP_API_KEY may be anything, and short: twelve characters of it could be all of it.
+        Assert.Equal("s", ApiKeys.DisplayPrefix("secret"));
+        Assert.Equal("my-o", ApiKeys.DisplayPrefix("my-own-secret-17c"));
+        Assert.Equal("a-long-opera", ApiKeys.DisplayPrefix("a-long-operator-chosen-key-of-64-characters-xxxxxxxxxxxxxxxxxxxxx"));
+        Assert.Null(ApiKeys.LookupPrefix("my-own-secret-17c"));
+        // Upper-case hex, a wrong length or another prefix is not the generated form.
+        Assert.False(ApiKeys.IsGenerated("ffsk_" + new string('A', 64)));
+        Assert.False(ApiKeys.IsGenerated("ffsk_" + new string('a', 63)));
+        Assert.False(ApiKeys.IsGenerated("ffsx_" + new string('a', 64)));
+        Assert.True(ApiKeys.IsGenerated(ApiKeys.Generate()));
     }
 }

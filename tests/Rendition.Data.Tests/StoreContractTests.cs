@@ -1,6 +1,7 @@
 using System.Globalization;
 using Rendition.Core.Contracts;
 using Rendition.Core.Presets;
+using Rendition.Core.Security;
 using Rendition.Core.Storage;
 using Rendition.Core.Webhooks;
 using Rendition.Data.Tests.Infrastructure;
@@ -44,10 +45,10 @@ public abstract class StoreContractTests : IAsyncLifetime
     public async Task Key_ResolvesToItsAccount_UntilRevokedByPrefix()
     {
         var account = await _backend.Accounts.CreateAccountAsync("acme", Ct);
-        await _backend.Accounts.AddKeyAsync(account.Id, "hash-1", "ffsk_abcdef12", "ci", Ct);
+        await _backend.Accounts.AddKeyAsync(account.Id, new NewApiKey("hash-1", "ffsk_abcdef12", null), "ci", Ct);
         // The same hash again is ignored, never moved to another account.
         var other = await _backend.Accounts.CreateAccountAsync("other", Ct);
-        await _backend.Accounts.AddKeyAsync(other.Id, "hash-1", "ffsk_abcdef12", "dup", Ct);
+        await _backend.Accounts.AddKeyAsync(other.Id, new NewApiKey("hash-1", "ffsk_abcdef12", null), "dup", Ct);
 
         var owner = await _backend.Accounts.FindByKeyHashAsync("hash-1", Ct);
         Assert.Equal(account, owner!.Account);
@@ -66,8 +67,8 @@ public abstract class StoreContractTests : IAsyncLifetime
     public async Task RevokeKey_ByAmbiguousPrefix_RevokesNone_ButById_RevokesThatOne()
     {
         var account = await _backend.Accounts.CreateAccountAsync("acme", Ct);
-        await _backend.Accounts.AddKeyAsync(account.Id, "hash-1", "ffsk_samepref1", null, Ct);
-        await _backend.Accounts.AddKeyAsync(account.Id, "hash-2", "ffsk_samepref2", null, Ct);
+        await _backend.Accounts.AddKeyAsync(account.Id, new NewApiKey("hash-1", "ffsk_samepref1", null), null, Ct);
+        await _backend.Accounts.AddKeyAsync(account.Id, new NewApiKey("hash-2", "ffsk_samepref2", null), null, Ct);
 
         Assert.Equal(2, (await _backend.Accounts.RevokeKeyAsync("ffsk_samepref", Ct)).Count);
         Assert.NotNull(await _backend.Accounts.FindByKeyHashAsync("hash-1", Ct));
@@ -80,11 +81,49 @@ public abstract class StoreContractTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task RevokeKey_ByTheWholeKeyOrALongerPrefix_ChecksTheStoredCharacters_AndAnAmbiguousOneRevokesNothing()
+    {
+        var account = await _backend.Accounts.CreateAccountAsync("acme", Ct);
+        // Two generated-form keys sharing their first 18 characters (ffsk_ + 13 hex), then differing.
+        var k1 = "ffsk_0123456789abc" + "1" + new string('a', 50);
+        var k2 = "ffsk_0123456789abc" + "2" + new string('b', 50);
+        Assert.True(ApiKeys.IsGenerated(k1) && ApiKeys.IsGenerated(k2));
+        await _backend.Accounts.AddKeyAsync(account.Id, ApiKeys.ForStorage(k1), null, Ct);
+        await _backend.Accounts.AddKeyAsync(account.Id, ApiKeys.ForStorage(k2), null, Ct);
+        // A key stored before lookup prefixes existed: only its listed prefix and hash.
+        var legacy = "ffsk_fedcba9876543210" + new string('c', 48);
+        await _backend.Accounts.AddKeyAsync(account.Id, new NewApiKey(ApiKeys.Hash(legacy), legacy[..12], null), null, Ct);
+
+        // 16 characters, longer than the listed 12, shared by both: ambiguous, nothing revoked.
+        Assert.Equal(2, (await _backend.Accounts.RevokeKeyAsync(k1[..16], Ct)).Count);
+        // A longer prefix that is wrong past the listed part matches nothing (it is checked against the stored 21).
+        Assert.Empty(await _backend.Accounts.RevokeKeyAsync("ffsk_0123456789abd", Ct));
+        Assert.Empty(await _backend.Accounts.RevokeKeyAsync(k1[..18] + "3", Ct));
+        Assert.NotNull(await _backend.Accounts.FindByKeyHashAsync(ApiKeys.Hash(k1), Ct));
+        Assert.NotNull(await _backend.Accounts.FindByKeyHashAsync(ApiKeys.Hash(k2), Ct));
+
+        // 19 characters tell them apart.
+        Assert.Single(await _backend.Accounts.RevokeKeyAsync(k1[..19], Ct));
+        Assert.Null(await _backend.Accounts.FindByKeyHashAsync(ApiKeys.Hash(k1), Ct));
+        Assert.NotNull(await _backend.Accounts.FindByKeyHashAsync(ApiKeys.Hash(k2), Ct));
+
+        // The whole key is matched by its hash; a whole key that is not stored matches nothing, even sharing 21 characters.
+        Assert.Empty(await _backend.Accounts.RevokeKeyAsync(k2[..21] + new string('0', 48), Ct));
+        Assert.Single(await _backend.Accounts.RevokeKeyAsync(k2, Ct));
+        Assert.Null(await _backend.Accounts.FindByKeyHashAsync(ApiKeys.Hash(k2), Ct));
+
+        // The legacy key: a 16-character prefix is compared on its listed 12, and the whole key by hash.
+        var legacyMatch = Assert.Single(await _backend.Accounts.RevokeKeyAsync(legacy[..16], Ct));
+        Assert.NotNull(legacyMatch.RevokedAt);
+        Assert.Null(await _backend.Accounts.FindByKeyHashAsync(ApiKeys.Hash(legacy), Ct));
+    }
+
+    [Fact]
     public async Task TouchKeys_KeepsTheLatestUse()
     {
         var account = await _backend.Accounts.CreateAccountAsync("acme", Ct);
-        await _backend.Accounts.AddKeyAsync(account.Id, "hash-1", "ffsk_11111111", null, Ct);
-        await _backend.Accounts.AddKeyAsync(account.Id, "hash-2", "ffsk_22222222", null, Ct);
+        await _backend.Accounts.AddKeyAsync(account.Id, new NewApiKey("hash-1", "ffsk_11111111", null), null, Ct);
+        await _backend.Accounts.AddKeyAsync(account.Id, new NewApiKey("hash-2", "ffsk_22222222", null), null, Ct);
         var k1 = (await _backend.Accounts.FindByKeyHashAsync("hash-1", Ct))!.KeyId;
         var k2 = (await _backend.Accounts.FindByKeyHashAsync("hash-2", Ct))!.KeyId;
 

@@ -2,6 +2,7 @@ using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
+using Microsoft.Extensions.DependencyInjection;
 using Rendition.Server.Tests.Infrastructure;
 
 namespace Rendition.Server.Tests;
@@ -107,6 +108,70 @@ public sealed partial class KeysAndLimitsTests
     }
 
     [Fact]
+    public async Task Cli_RevokesByTheWholeKeyOrALongerPrefix_AndAnAmbiguousPrefixRevokesNothing()
+    {
+        await using var server = await RenditionTestServer.StartAsync(workers: 1);
+        var name = $"cli-{Guid.NewGuid():N}";
+        Assert.Equal(0, (await CliAsync(server.DataDir, "accounts", "create", name)).ExitCode);
+        var first = KeyPattern().Match((await CliAsync(server.DataDir, "keys", "create", "--account", name)).Stdout).Value;
+        var second = KeyPattern().Match((await CliAsync(server.DataDir, "keys", "create", "--account", name)).Stdout).Value;
+        Assert.NotEmpty(first);
+        Assert.NotEmpty(second);
+
+        // Two keys that share their first 17 characters, more than the 12 listed (generated keys almost never do, so these are
+        // stored directly, as `keys create` stores them).
+        var accounts = server.Services.GetRequiredService<Rendition.Core.Storage.IAccountStore>();
+        var account = (await accounts.FindByNameAsync(name, CancellationToken.None))!;
+        var twinA = "ffsk_abcdef012345" + "a" + new string('1', 51);
+        var twinB = "ffsk_abcdef012345" + "b" + new string('2', 51);
+        foreach (var twin in new[] { twinA, twinB })
+        {
+            await accounts.AddKeyAsync(account.Id, Rendition.Core.Security.ApiKeys.ForStorage(twin), "twin", CancellationToken.None);
+        }
+
+        async Task<int> StatusWithAsync(string key)
+        {
+            using var client = new HttpClient { BaseAddress = new Uri(server.BaseUrl) };
+            client.DefaultRequestHeaders.Add("X-API-KEY", key);
+            return (int)(await client.GetAsync("/api/v1/commands")).StatusCode;
+        }
+
+        // A 16-character prefix of a real key (the listed prefix is 12).
+        var byPrefix = await CliAsync(server.DataDir, "keys", "revoke", first[..16]);
+        Assert.True(byPrefix.ExitCode == 0, byPrefix.Stderr);
+        Assert.Contains($"({first[..12]}...)", byPrefix.Stdout, StringComparison.Ordinal);
+
+        // The whole key; the answer never repeats more of it than the listed prefix.
+        var byKey = await CliAsync(server.DataDir, "keys", "revoke", second);
+        Assert.True(byKey.ExitCode == 0, byKey.Stderr);
+        Assert.DoesNotContain(second[..13], byKey.Stdout + byKey.Stderr, StringComparison.Ordinal);
+
+        // Ambiguous: says so, names both, revokes neither.
+        var ambiguous = await CliAsync(server.DataDir, "keys", "revoke", twinA[..16]);
+        Assert.Equal(1, ambiguous.ExitCode);
+        Assert.Contains("matches 2 keys", ambiguous.Stderr, StringComparison.Ordinal);
+        Assert.Contains("none was revoked", ambiguous.Stderr, StringComparison.Ordinal);
+        // A longer prefix wrong past the listed part matches nothing.
+        var wrong = await CliAsync(server.DataDir, "keys", "revoke", twinA[..17] + "c");
+        Assert.Equal(1, wrong.ExitCode);
+        Assert.Contains("no key matches", wrong.Stderr, StringComparison.Ordinal);
+        await Task.Delay(TimeSpan.FromSeconds(1.2));
+        Assert.Equal(200, await StatusWithAsync(twinA));
+        Assert.Equal(200, await StatusWithAsync(twinB));
+
+        // One more character tells them apart.
+        var byLonger = await CliAsync(server.DataDir, "keys", "revoke", twinA[..18]);
+        Assert.True(byLonger.ExitCode == 0, byLonger.Stderr);
+        await Task.Delay(TimeSpan.FromSeconds(1.2));
+        Assert.Equal(401, await StatusWithAsync(first));
+        Assert.Equal(401, await StatusWithAsync(second));
+        Assert.Equal(401, await StatusWithAsync(twinA));
+        Assert.Equal(200, await StatusWithAsync(twinB));
+        var list = await CliAsync(server.DataDir, "keys", "list", "--account", name);
+        Assert.Equal(3, list.Stdout.Split('\n').Count(l => l.TrimEnd().EndsWith("revoked", StringComparison.Ordinal)));
+    }
+
+    [Fact]
     public async Task KeysAreNeverStoredInPlainText()
     {
         await using var server = await RenditionTestServer.StartAsync(workers: 1);
@@ -123,6 +188,9 @@ public sealed partial class KeysAndLimitsTests
         var text = Encoding.ASCII.GetString([.. bytes]);
         Assert.DoesNotContain(RenditionTestServer.ApiKey, text, StringComparison.Ordinal);
         Assert.DoesNotContain(RenditionTestServer.ApiKey[12..], text, StringComparison.Ordinal);
+        // Besides the hash, at most the lookup prefix (21 characters) is kept: never more of the key.
+        Assert.Contains(RenditionTestServer.ApiKey[..21], text, StringComparison.Ordinal);
+        Assert.DoesNotContain(RenditionTestServer.ApiKey[..22], text, StringComparison.Ordinal);
         Assert.Contains(Rendition.Core.Security.ApiKeys.Hash(RenditionTestServer.ApiKey), text, StringComparison.Ordinal);
     }
 

@@ -10,8 +10,12 @@ public interface IAccountStore
 
     Task<IReadOnlyList<ApiKeyInfo>> ListKeysAsync(Guid accountId, CancellationToken ct);
 
-    /// <summary>Revokes the key whose id or displayed prefix is given; returns the keys matched (revoked only when exactly one matched).</summary>
-    Task<IReadOnlyList<ApiKeyInfo>> RevokeKeyAsync(string idOrPrefix, CancellationToken ct);
+    /// <summary>
+    /// Revokes the key given by its id, the whole key (matched by hash), or a prefix of at least 8 characters (compared with as
+    /// many of its stored first characters as both have: up to <see cref="Security.ApiKeys.LookupLength"/>); returns the keys
+    /// matched, revoked only when exactly one matched.
+    /// </summary>
+    Task<IReadOnlyList<ApiKeyInfo>> RevokeKeyAsync(string idKeyOrPrefix, CancellationToken ct);
 
     /// <summary>Records when keys were last used, in one write for many requests.</summary>
     Task TouchKeysAsync(IReadOnlyDictionary<Guid, long> lastUsed, CancellationToken ct);
@@ -22,7 +26,7 @@ public interface IAccountStore
     Task<Account> CreateAccountAsync(string name, CancellationToken ct);
 
     /// <summary>Adds a key (by hash) to the account; a hash already present is left as it is.</summary>
-    Task AddKeyAsync(Guid accountId, string keyHash, string displayPrefix, string? label, CancellationToken ct);
+    Task AddKeyAsync(Guid accountId, Security.NewApiKey key, string? label, CancellationToken ct);
 
     Task<int> CountAccountsAsync(CancellationToken ct);
 }

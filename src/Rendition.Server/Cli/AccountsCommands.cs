@@ -84,17 +84,28 @@ public static class AccountsCommands
             return 0;
         }, ct));
 
-        var which = new Argument<string>("prefix-or-id") { Description = "The key's id, or its first characters (at least 8) as listed" };
+        var which = new Argument<string>("key-prefix-or-id")
+        {
+            Description = "The whole key, its first characters (at least 8: the listed prefix, or more of the key), or the key's id",
+        };
         var revoke = new Command("revoke", "Revoke a key at once") { which };
         revoke.SetAction((parse, ct) => WithStoreAsync(async accounts =>
         {
-            var matches = await accounts.RevokeKeyAsync(parse.GetValue(which)!.Trim(), ct);
+            var given = parse.GetValue(which)!.Trim();
+            // Never echo what was given: it may be the whole key.
+            var shown = given.Length > ApiKeys.DisplayLength ? given[..ApiKeys.DisplayLength] + "..." : given;
+            var matches = await accounts.RevokeKeyAsync(given, ct);
             switch (matches.Count)
             {
                 case 0:
-                    return Fail($"no key matches '{parse.GetValue(which)}'.", 1);
+                    return Fail($"no key matches '{shown}'.", 1);
                 case > 1:
-                    return Fail($"'{parse.GetValue(which)}' matches {matches.Count} keys; give the key id.", 1);
+                    Console.Error.WriteLine($"rendition: '{shown}' matches {matches.Count} keys, so none was revoked; give more of the key, or its id:");
+                    foreach (var k in matches)
+                    {
+                        Console.Error.WriteLine($"  {k.Id}  {k.DisplayPrefix}...  {k.Label ?? ""}");
+                    }
+                    return 1;
                 default:
                     Console.WriteLine($"Revoked key {matches[0].Id} ({matches[0].DisplayPrefix}...).");
                     return 0;
@@ -106,7 +117,7 @@ public static class AccountsCommands
     private static async Task<string> AddKeyAsync(IAccountStore accounts, Account account, string? label, CancellationToken ct)
     {
         var key = ApiKeys.Generate();
-        await accounts.AddKeyAsync(account.Id, ApiKeys.Hash(key), ApiKeys.DisplayPrefix(key), label, ct);
+        await accounts.AddKeyAsync(account.Id, ApiKeys.ForStorage(key), label, ct);
         return key;
     }
 

@@ -96,7 +96,7 @@ public sealed class RenditionTestServer : IAsyncDisposable
         var accounts = Services.GetRequiredService<Rendition.Core.Storage.IAccountStore>();
         var account = await accounts.CreateAccountAsync(name ?? $"acct-{Guid.NewGuid():N}", CancellationToken.None);
         var key = Rendition.Core.Security.ApiKeys.Generate();
-        await accounts.AddKeyAsync(account.Id, Rendition.Core.Security.ApiKeys.Hash(key), key[..12], "test", CancellationToken.None);
+        await accounts.AddKeyAsync(account.Id, Rendition.Core.Security.ApiKeys.ForStorage(key), "test", CancellationToken.None);
         var client = new HttpClient { BaseAddress = new Uri(BaseUrl), Timeout = TimeSpan.FromSeconds(60) };
         client.DefaultRequestHeaders.Add("X-API-KEY", key);
         return client;
