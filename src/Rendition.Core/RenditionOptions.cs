@@ -46,6 +46,15 @@ public sealed class RenditionOptions
     /// <summary>Delays before each webhook attempt, in seconds; its length is the number of attempts (Rendi's schedule).</summary>
     public IReadOnlyList<int> WebhookRetrySchedule { get; set; } = [0, 5, 300, 1800, 7200, 18000, 36000, 36000];
 
+    /// <summary>Webhook deliveries one process sends at once; a receiver that is slow or never answers holds one of these slots until its timeout.</summary>
+    public int WebhookConcurrency { get; set; } = 32;
+
+    /// <summary>Of <see cref="WebhookConcurrency"/>, how many one receiver URL may hold, so a hanging receiver cannot take every slot.</summary>
+    public int WebhookConcurrencyPerUrl { get; set; } = 4;
+
+    /// <summary>How long a receiver has to answer a delivery (RenderIO and Rendi document 15 s) before the attempt counts as failed.</summary>
+    public int WebhookTimeoutSeconds { get; set; } = 15;
+
     /// <summary>Consecutive failed attempts after which an account's webhook config is disabled.</summary>
     public int WebhookDisableAfter { get; set; } = 8;
 

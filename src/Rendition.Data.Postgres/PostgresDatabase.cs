@@ -223,6 +223,10 @@ internal static class Sql
 
     public static NpgsqlParameter Uuids(string name, IEnumerable<Guid> values) => Make(name, NpgsqlDbType.Array | NpgsqlDbType.Uuid, values.ToArray());
 
+    public static NpgsqlParameter Texts(string name, IEnumerable<string> values) => Make(name, NpgsqlDbType.Array | NpgsqlDbType.Text, values.ToArray());
+
+    public static NpgsqlParameter Ints(string name, IEnumerable<int> values) => Make(name, NpgsqlDbType.Array | NpgsqlDbType.Integer, values.ToArray());
+
     public static NpgsqlParameter Long(string name, long? value) => Make(name, NpgsqlDbType.Bigint, value);
 
     public static NpgsqlParameter Int(string name, int? value) => Make(name, NpgsqlDbType.Integer, value);

@@ -64,29 +64,48 @@ public sealed class PostgresWebhookStore(PostgresDatabase db, TimeProvider time)
         return await cmd.ExecuteNonQueryAsync(ct) == 1;
     }
 
-    public async Task<IReadOnlyList<WebhookDelivery>> ClaimDueAsync(int limit, TimeSpan hold, CancellationToken ct)
+    public async Task<IReadOnlyList<ClaimedDelivery>> ClaimDueAsync(int limit, TimeSpan hold, int perUrl, IReadOnlyDictionary<string, int> inFlight, CancellationToken ct)
     {
         var now = Now;
         await using var c = await db.OpenAsync(ct);
         // Pushing next_attempt_at forward is the claim. SKIP LOCKED lets dispatchers on other nodes take other rows at the same
-        // moment, and a locked row is re-checked, so one claimed and committed meanwhile is left alone. The CTE is materialized:
-        // as an IN subquery the planner may evaluate the LIMIT more than once and claim more rows than asked for.
+        // moment, and a locked row is re-checked, so one claimed and committed meanwhile is left alone. The scan is
+        // materialized: inlined, the planner may evaluate its LIMIT more than once and claim more rows than asked for.
+        // Each due delivery's URL is resolved as the dispatcher will resolve it; a URL that has its share in flight on this
+        // node is left out before the scan's limit, and each remaining URL is given only its free slots.
         await using var cmd = PostgresStore.Command(c, null, $"""
             WITH due AS MATERIALIZED (
-                SELECT id FROM webhook_deliveries WHERE status = 'PENDING' AND next_attempt_at <= @now
-                ORDER BY next_attempt_at LIMIT @limit FOR UPDATE SKIP LOCKED)
-            UPDATE webhook_deliveries w SET next_attempt_at = @until FROM due WHERE w.id = due.id
-            RETURNING {string.Join(", ", DeliveryColumns.Split(", ").Select(col => "w." + col))}
+                SELECT d.id, d.next_attempt_at,
+                    COALESCE(c.webhook_url, CASE WHEN w.is_active THEN w.url END, '') AS target,
+                    COALESCE(busy.n, 0) AS busy
+                FROM webhook_deliveries d
+                LEFT JOIN commands c ON c.id = d.command_id
+                LEFT JOIN webhook_configs w ON w.account_id = d.account_id
+                LEFT JOIN unnest(@urls, @counts) AS busy(url, n) ON busy.url = COALESCE(c.webhook_url, CASE WHEN w.is_active THEN w.url END, '')
+                WHERE d.status = 'PENDING' AND d.next_attempt_at <= @now AND COALESCE(busy.n, 0) < @per_url
+                ORDER BY d.next_attempt_at, d.id LIMIT @scan
+                FOR UPDATE OF d SKIP LOCKED),
+            ranked AS (
+                SELECT id, next_attempt_at, target, busy + ROW_NUMBER() OVER (PARTITION BY target ORDER BY next_attempt_at, id) AS slot FROM due),
+            chosen AS (
+                SELECT id, target FROM ranked WHERE slot <= @per_url ORDER BY next_attempt_at, id LIMIT @limit)
+            UPDATE webhook_deliveries claimed SET next_attempt_at = @until FROM chosen WHERE claimed.id = chosen.id
+            RETURNING {string.Join(", ", DeliveryColumns.Split(", ").Select(col => "claimed." + col))}, chosen.target
             """,
-            Sql.Long("until", now + (long)hold.TotalMilliseconds), Sql.Long("now", now), Sql.Int("limit", limit));
-        var due = new List<WebhookDelivery>();
+            Sql.Long("until", now + (long)hold.TotalMilliseconds), Sql.Long("now", now), Sql.Int("per_url", perUrl), Sql.Int("scan", ScanSize(limit)),
+            Sql.Int("limit", limit), Sql.Texts("urls", inFlight.Keys), Sql.Ints("counts", inFlight.Values));
+        var due = new List<ClaimedDelivery>();
         await using var r = await cmd.ExecuteReaderAsync(ct);
         while (await r.ReadAsync(ct))
         {
-            due.Add(ReadDelivery(r));
+            var target = r.GetString(7);
+            due.Add(new ClaimedDelivery(ReadDelivery(r), target.Length == 0 ? null : target));
         }
         return due;
     }
+
+    /// <summary>Rows the claim looks at (and locks for that moment): enough beyond the limit that one receiver's backlog leaves room for others.</summary>
+    private static int ScanSize(int limit) => Math.Max(64, limit * 4);
 
     public async Task RecordAttemptAsync(WebhookAttempt attempt, string status, long? nextAttemptAt, bool toAccountConfig, int disableAfter, CancellationToken ct)
     {

@@ -1,4 +1,6 @@
 using System.Data.Common;
+using System.Text.Json;
+using System.Text.Json.Serialization;
 using Microsoft.Data.Sqlite;
 using Rendition.Core.Webhooks;
 
@@ -65,25 +67,71 @@ public sealed class SqliteWebhookStore(SqliteDatabase db, TimeProvider time) : I
         return await cmd.ExecuteNonQueryAsync(ct) == 1;
     }
 
-    public async Task<IReadOnlyList<WebhookDelivery>> ClaimDueAsync(int limit, TimeSpan hold, CancellationToken ct)
+    public async Task<IReadOnlyList<ClaimedDelivery>> ClaimDueAsync(int limit, TimeSpan hold, int perUrl, IReadOnlyDictionary<string, int> inFlight, CancellationToken ct)
     {
         var now = Now;
-        await using var c = await db.OpenAsync(ct);
-        // Pushing next_attempt_at forward is the claim: until the hold ends, no other pass (or process) picks these up.
-        await using var cmd = SqliteStore.Command(c, $"""
-            UPDATE webhook_deliveries SET next_attempt_at = $until
-            WHERE id IN (SELECT id FROM webhook_deliveries WHERE status = 'PENDING' AND next_attempt_at <= $now ORDER BY next_attempt_at LIMIT $limit)
-            RETURNING {DeliveryColumns}
+        await using var c = await db.OpenAsync(ct, durable: false);
+        await using var tx = (SqliteTransaction)await c.BeginTransactionAsync(ct);
+        // Each due delivery's URL as the dispatcher will resolve it; a URL that has its share in flight is left out before
+        // the scan's limit (so its backlog cannot crowd out others), and each remaining URL is given only its free slots.
+        var targets = new Dictionary<string, string>(StringComparer.Ordinal);
+        await using (var cmd = SqliteStore.Command(c, """
+            WITH due AS (
+                SELECT d.id, d.next_attempt_at,
+                    COALESCE(c.webhook_url, CASE WHEN w.is_active = 1 THEN w.url END, '') AS target
+                FROM webhook_deliveries d
+                LEFT JOIN commands c ON c.id = d.command_id
+                LEFT JOIN webhook_configs w ON w.account_id = d.account_id
+                WHERE d.status = 'PENDING' AND d.next_attempt_at <= $now
+            ),
+            open AS (
+                SELECT due.id, due.next_attempt_at, due.target, COALESCE(busy.value, 0) AS busy
+                FROM due LEFT JOIN json_each($inflight) busy ON busy.key = due.target
+                WHERE COALESCE(busy.value, 0) < $per_url
+                ORDER BY due.next_attempt_at, due.id LIMIT $scan
+            ),
+            ranked AS (
+                SELECT id, next_attempt_at, target, busy + ROW_NUMBER() OVER (PARTITION BY target ORDER BY next_attempt_at, id) AS slot FROM open
+            )
+            SELECT id, target FROM ranked WHERE slot <= $per_url ORDER BY next_attempt_at, id LIMIT $limit
             """,
-            ("$until", now + (long)hold.TotalMilliseconds), ("$now", now), ("$limit", limit));
-        var due = new List<WebhookDelivery>();
-        await using var r = await cmd.ExecuteReaderAsync(ct);
-        while (await r.ReadAsync(ct))
+            ("$now", now), ("$inflight", InFlightJson(inFlight)), ("$per_url", perUrl), ("$scan", ScanSize(limit)), ("$limit", limit)))
         {
-            due.Add(ReadDelivery(r));
+            cmd.Transaction = tx;
+            await using var r = await cmd.ExecuteReaderAsync(ct);
+            while (await r.ReadAsync(ct))
+            {
+                targets[r.GetString(0)] = r.GetString(1);
+            }
         }
-        return due;
+        var due = new List<ClaimedDelivery>();
+        if (targets.Count > 0)
+        {
+            // Pushing next_attempt_at forward is the claim: until the hold ends, no other pass picks these up.
+            await using var cmd = SqliteStore.Command(c, $"""
+                UPDATE webhook_deliveries SET next_attempt_at = $until
+                WHERE id IN (SELECT value FROM json_each($ids)) AND status = 'PENDING' AND next_attempt_at <= $now
+                RETURNING {DeliveryColumns}
+                """,
+                ("$until", now + (long)hold.TotalMilliseconds), ("$now", now), ("$ids", JsonSerializer.Serialize(targets.Keys.ToArray(), SqliteJson.Default.StringArray)));
+            cmd.Transaction = tx;
+            await using var r = await cmd.ExecuteReaderAsync(ct);
+            while (await r.ReadAsync(ct))
+            {
+                var delivery = ReadDelivery(r);
+                var target = targets[delivery.Id.ToString()];
+                due.Add(new ClaimedDelivery(delivery, target.Length == 0 ? null : target));
+            }
+        }
+        await tx.CommitAsync(ct);
+        return [.. due.OrderBy(d => d.Delivery.CreatedAt)];
     }
+
+    /// <summary>Rows the claim looks at: enough beyond the limit that one receiver's backlog of free-slot URLs leaves room for others.</summary>
+    internal static int ScanSize(int limit) => Math.Max(64, limit * 4);
+
+    private static string InFlightJson(IReadOnlyDictionary<string, int> inFlight) =>
+        JsonSerializer.Serialize(inFlight.ToDictionary(kv => kv.Key, kv => kv.Value, StringComparer.Ordinal), SqliteJson.Default.DictionaryStringInt32);
 
     public async Task RecordAttemptAsync(WebhookAttempt attempt, string status, long? nextAttemptAt, bool toAccountConfig, int disableAfter, CancellationToken ct)
     {
@@ -164,3 +212,8 @@ public sealed class SqliteWebhookStore(SqliteDatabase db, TimeProvider time) : I
     private static WebhookDelivery ReadDelivery(DbDataReader r) =>
         new(Guid.Parse(r.GetString(0)), Guid.Parse(r.GetString(1)), Guid.Parse(r.GetString(2)), r.GetString(3), r.GetInt32(4), r.GetInt64(5), r.GetInt64(6));
 }
+
+/// <summary>The few JSON values the SQLite store passes to <c>json_each</c>.</summary>
+[JsonSerializable(typeof(string[]))]
+[JsonSerializable(typeof(Dictionary<string, int>))]
+internal sealed partial class SqliteJson : JsonSerializerContext;

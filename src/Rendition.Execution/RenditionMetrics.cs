@@ -21,6 +21,7 @@ public sealed partial class RenditionMetrics
     private readonly Histogram<double> _jobDuration;
     private readonly Counter<double> _ffmpegSeconds;
     private readonly Counter<long> _webhookDeliveries;
+    private readonly UpDownCounter<long> _webhooksInFlight;
     private readonly ICommandStore _store;
     private readonly TimeProvider _time;
     private readonly ILogger<RenditionMetrics> _logger;
@@ -43,6 +44,8 @@ public sealed partial class RenditionMetrics
         _ffmpegSeconds = meter.CreateCounter<double>("rendition.ffmpeg.time", "s", "Wall-clock seconds ffmpeg ran for jobs.");
         _webhookDeliveries = meter.CreateCounter<long>("rendition.webhook.deliveries", "{delivery}",
             "Webhook delivery attempts, by outcome: delivered, retrying (failed, will retry), failed (no retries left), skipped.");
+        _webhooksInFlight = meter.CreateUpDownCounter<long>("rendition.webhook.in_flight", "{delivery}",
+            "Webhook attempts this process is sending now (at most RENDITION_WEBHOOK_CONCURRENCY); a hanging receiver shows here.");
         meter.CreateObservableGauge("rendition.jobs.queued", ObserveQueued, "{job}",
             "Jobs waiting for a worker (QUEUED), across every node sharing the job store; read from the store, at most every 5 s.");
     }
@@ -71,6 +74,9 @@ public sealed partial class RenditionMetrics
 
     /// <summary>One webhook attempt ended: <c>delivered</c>, <c>retrying</c>, <c>failed</c> or <c>skipped</c>.</summary>
     public void WebhookAttempt(string outcome) => _webhookDeliveries.Add(1, new KeyValuePair<string, object?>("outcome", outcome));
+
+    /// <summary>A webhook attempt took a delivery slot (<paramref name="change"/> 1) or gave it back (-1).</summary>
+    public void WebhookInFlight(int change) => _webhooksInFlight.Add(change);
 
     /// <summary>
     /// The QUEUED count from the store (correct with several nodes), cached for <see cref="QueueDepthCacheFor"/>. Called

@@ -13,8 +13,10 @@ using Rendition.Core.Webhooks;
 namespace Rendition.Execution;
 
 /// <summary>
-/// Sends due webhook deliveries from the outbox, several at once, signed, retried on the configured schedule.
-/// The payload is the command's poll object at send time. Workers never wait on it.
+/// Sends due webhook deliveries from the outbox, signed, retried on the configured schedule. The payload is the command's
+/// poll object at send time. Workers never wait on it, and no delivery waits on another: each runs in one of a bounded
+/// number of slots, a receiver URL may hold only a few of them, and a slot freed (or a command finished) claims the next
+/// due delivery at once — a receiver that never answers holds its slots until its timeout, and nothing else waits.
 /// </summary>
 public sealed class WebhookDispatcher(
     IWebhookStore webhooks,
@@ -28,12 +30,25 @@ public sealed class WebhookDispatcher(
 {
     public const string HttpClientName = "webhooks";
     public const string UserAgent = "Rendition-Webhook/1.0";
-    private const int Batch = 16;
-    private static readonly TimeSpan Hold = TimeSpan.FromSeconds(60);
     private static readonly TimeSpan IdleWait = TimeSpan.FromSeconds(1);
-    private static readonly TimeSpan ReceiverTimeout = TimeSpan.FromSeconds(15);
 
     private readonly SemaphoreSlim _wake = new(0, int.MaxValue);
+    private readonly Lock _lock = new();
+
+    // Guarded by _lock: deliveries running in this process, in all and per receiver URL (ClaimedDelivery.SlotKey), and
+    // their tasks (pruned as they end), which a stop waits for.
+    private readonly Dictionary<string, int> _inFlight = new(StringComparer.Ordinal);
+    private readonly HashSet<Task> _running = [];
+    private int _active;
+
+    private TimeSpan ReceiverTimeout => TimeSpan.FromSeconds(options.WebhookTimeoutSeconds);
+
+    /// <summary>
+    /// How long a claim keeps other dispatchers off a delivery: well beyond the longest an attempt can take (the receiver's
+    /// timeout, plus reading the command and recording the attempt), so two nodes never send it at once; a delivery whose
+    /// process died is taken again when it ends.
+    /// </summary>
+    private TimeSpan Hold => (2 * ReceiverTimeout) + TimeSpan.FromSeconds(30);
 
     /// <summary>Tells the dispatcher a delivery may be due now (a command just finished).</summary>
     public void Wake() => _wake.Release();
@@ -50,35 +65,119 @@ public sealed class WebhookDispatcher(
         {
             try
             {
-                var due = await webhooks.ClaimDueAsync(Batch, Hold, stoppingToken);
-                if (due.Count == 0)
+                if (await ClaimAndStartAsync(stoppingToken) == 0)
                 {
+                    // Nothing due, or every slot busy: a finished delivery or command wakes the loop; other nodes' work is polled.
                     await _wake.WaitAsync(IdleWait, stoppingToken);
-                    continue;
                 }
-                await Task.WhenAll(due.Select(d => DeliverAsync(d, stoppingToken)));
             }
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
             {
-                return;
+                break;
             }
             catch (Exception e)
             {
                 logger.LogError(e, "Webhook dispatch pass failed");
-                await Task.Delay(IdleWait, time, stoppingToken);
+                try
+                {
+                    await Task.Delay(IdleWait, time, stoppingToken);
+                }
+                catch (OperationCanceledException)
+                {
+                    break;
+                }
+            }
+        }
+        // Stopping cancels the attempts in flight; their deliveries stay claimed until the hold ends and are sent again then.
+        Task[] running;
+        lock (_lock)
+        {
+            running = [.. _running];
+        }
+        await Task.WhenAll(running);
+    }
+
+    /// <summary>Claims as many due deliveries as there are free slots (within each URL's share) and starts each; returns how many.</summary>
+    private async Task<int> ClaimAndStartAsync(CancellationToken ct)
+    {
+        int free;
+        Dictionary<string, int> inFlight;
+        lock (_lock)
+        {
+            free = options.WebhookConcurrency - _active;
+            inFlight = new Dictionary<string, int>(_inFlight, StringComparer.Ordinal);
+        }
+        if (free <= 0)
+        {
+            return 0;
+        }
+        var claimed = await webhooks.ClaimDueAsync(free, Hold, options.WebhookConcurrencyPerUrl, inFlight, ct);
+        foreach (var delivery in claimed)
+        {
+            lock (_lock)
+            {
+                _active++;
+                _inFlight[delivery.SlotKey] = _inFlight.GetValueOrDefault(delivery.SlotKey) + 1;
+                _running.RemoveWhere(t => t.IsCompleted);
+                _running.Add(RunAsync(delivery, ct));
+            }
+        }
+        return claimed.Count;
+    }
+
+    /// <summary>One delivery in its slot: the slot is given back however the attempt ends, and the loop is woken to fill it.</summary>
+    private async Task RunAsync(ClaimedDelivery claimed, CancellationToken ct)
+    {
+        // Off the claiming loop at once: the caller holds _lock, and the attempt's first await may complete synchronously.
+        await Task.Yield();
+        metrics.WebhookInFlight(1);
+        try
+        {
+            await DeliverAsync(claimed, ct);
+        }
+        catch (OperationCanceledException) when (ct.IsCancellationRequested)
+        {
+        }
+        catch (Exception e)
+        {
+            // The claim stands until its hold ends; the delivery is then taken again, as after a crash.
+            logger.LogError(e, "Webhook delivery {DeliveryId} failed before its attempt was recorded", claimed.Delivery.Id);
+        }
+        finally
+        {
+            metrics.WebhookInFlight(-1);
+            lock (_lock)
+            {
+                _active--;
+                var left = _inFlight[claimed.SlotKey] - 1;
+                if (left == 0)
+                {
+                    _inFlight.Remove(claimed.SlotKey);
+                }
+                else
+                {
+                    _inFlight[claimed.SlotKey] = left;
+                }
+            }
+            try
+            {
+                _wake.Release();
+            }
+            catch (ObjectDisposedException)
+            {
             }
         }
     }
 
     private static readonly Func<ILogger, Guid, IDisposable?> CommandScope = LoggerMessage.DefineScope<Guid>("Command {CommandId}");
 
-    private async Task DeliverAsync(WebhookDelivery delivery, CancellationToken ct)
+    private async Task DeliverAsync(ClaimedDelivery claimed, CancellationToken ct)
     {
+        var (delivery, url) = claimed;
         using var scope = CommandScope(logger, delivery.CommandId);
         var now = time.GetUtcNow().ToUnixTimeMilliseconds();
         var found = await commands.GetAsync(delivery.AccountId, delivery.CommandId, ct);
         var config = await webhooks.GetConfigAsync(delivery.AccountId, ct);
-        var url = found?.Command.WebhookUrl ?? (config is { IsActive: true } ? config.Url : null);
         if (found is null || url is null)
         {
             await webhooks.RecordAttemptAsync(new WebhookAttempt(delivery.Id, now, url ?? "", null, "no webhook URL is configured any more", 0),

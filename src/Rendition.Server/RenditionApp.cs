@@ -72,7 +72,8 @@ public static class RenditionApp
             })
             .ConfigurePrimaryHttpMessageHandler(() => InputFetcher.CreateHandler(options.AllowPrivateUrls));
         // Webhooks pass the same SSRF guard as inputs, and never follow redirects to somewhere else.
-        services.AddHttpClient(WebhookDispatcher.HttpClientName, c => c.Timeout = TimeSpan.FromSeconds(20))
+        // The dispatcher times each attempt itself (RENDITION_WEBHOOK_TIMEOUT_SECONDS); the client's own limit is only a backstop.
+        services.AddHttpClient(WebhookDispatcher.HttpClientName, c => c.Timeout = TimeSpan.FromSeconds(options.WebhookTimeoutSeconds + 5))
             .ConfigurePrimaryHttpMessageHandler(() => InputFetcher.CreateHandler(options.AllowPrivateUrls, followRedirects: false));
     }
 

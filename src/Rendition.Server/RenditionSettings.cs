@@ -52,6 +52,9 @@ public static class RenditionSettings
             }
             o.WebhookRetrySchedule = delays.Count is > 0 and <= 50 ? delays : throw new SettingsException("RENDITION_WEBHOOK_RETRY_SCHEDULE must list 1 to 50 delays.");
         }
+        o.WebhookConcurrency = Int(config, "RENDITION_WEBHOOK_CONCURRENCY", o.WebhookConcurrency, 1, 4096);
+        o.WebhookConcurrencyPerUrl = Int(config, "RENDITION_WEBHOOK_CONCURRENCY_PER_URL", Math.Min(o.WebhookConcurrencyPerUrl, o.WebhookConcurrency), 1, o.WebhookConcurrency);
+        o.WebhookTimeoutSeconds = Int(config, "RENDITION_WEBHOOK_TIMEOUT_SECONDS", o.WebhookTimeoutSeconds, 1, 300);
         o.MaxOutputFiles = Int(config, "RENDITION_MAX_OUTPUT_FILES", o.MaxOutputFiles, 1, 1_000_000);
         o.MaxInputArchiveFiles = Int(config, "RENDITION_MAX_INPUT_ARCHIVE_FILES", o.MaxInputArchiveFiles, 1, 1_000_000);
         o.MaxInputArchiveMb = Int(config, "RENDITION_MAX_INPUT_ARCHIVE_MB", (int)o.MaxInputArchiveMb, 1, 1024 * 1024);

@@ -1,6 +1,7 @@
 using Npgsql;
 using Rendition.Core.Contracts;
 using Rendition.Core.Storage;
+using Rendition.Core.Webhooks;
 using Rendition.Data.Postgres;
 using Rendition.Data.Tests.Infrastructure;
 
@@ -62,6 +63,54 @@ public sealed class PostgresOnlyTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task ConcurrentWebhookClaimsFromManyNodes_NeverTakeADeliveryTwice()
+    {
+        var deliveries = new HashSet<Guid>();
+        for (var a = 0; a < 4; a++)
+        {
+            var account = (await _backend.Accounts.CreateAccountAsync($"hooks-{a}", CancellationToken.None)).Id;
+            await _backend.Webhooks.UpsertConfigAsync(account, $"https://receiver-{a}.example/hook", "whsec_x", false, CancellationToken.None);
+            var commands = Enumerable.Range(0, 10).Select(i => NewCommand(account, 1000 + i)).ToList();
+            await _backend.Commands.InsertAsync(commands, CancellationToken.None);
+            foreach (var command in commands)
+            {
+                deliveries.Add((await _backend.Webhooks.EnqueueAsync(account, command.Id, CancellationToken.None))!.Value);
+            }
+        }
+
+        // Dispatchers on four nodes (their own connections) claiming at the same instant, each with room for a few per URL.
+        var nodes = Enumerable.Range(0, 4).Select(_ => new PostgresDatabase(_backend.Database.ConnectionString)).ToList();
+        try
+        {
+            var stores = nodes.Select(n => new PostgresWebhookStore(n, TimeProvider.System)).ToList();
+            using var start = new ManualResetEventSlim();
+            var claims = Enumerable.Range(0, 16).Select(i => Task.Run(async () =>
+            {
+                start.Wait();
+                return await stores[i % stores.Count].ClaimDueAsync(5, TimeSpan.FromMinutes(1), 2, new Dictionary<string, int>(), CancellationToken.None);
+            })).ToList();
+            start.Set();
+            var claimed = (await Task.WhenAll(claims)).SelectMany(c => c).Select(c => c.Delivery.Id).ToList();
+            Assert.Equal(claimed.Count, claimed.Distinct().Count());
+            Assert.All(claimed, id => Assert.Contains(id, deliveries));
+
+            // Claimed ones stay held; the rest are all taken, each once, by further passes.
+            while ((await stores[0].ClaimDueAsync(8, TimeSpan.FromMinutes(1), 2, new Dictionary<string, int>(), CancellationToken.None)) is { Count: > 0 } more)
+            {
+                claimed.AddRange(more.Select(c => c.Delivery.Id));
+            }
+            Assert.Equal(deliveries.Order(), claimed.Order());
+        }
+        finally
+        {
+            foreach (var node in nodes)
+            {
+                await node.DisposeAsync();
+            }
+        }
+    }
+
+    [Fact]
     public async Task InsertOnOneNode_WakesAWorkerListeningOnAnother()
     {
         await using var otherNode = new PostgresDatabase(_backend.Database.ConnectionString);
@@ -85,7 +134,7 @@ public sealed class PostgresOnlyTests : IAsyncLifetime
         await using var c = await _backend.Database.OpenAsync(CancellationToken.None);
         await using var cmd = new NpgsqlCommand("SELECT array_agg(version ORDER BY version) FROM schema_migrations", c);
         var versions = (int[])(await cmd.ExecuteScalarAsync())!;
-        Assert.Equal([1, 2, 3, 4, 5, 6], versions);
+        Assert.Equal([1, 2, 3, 4, 5, 6, 7], versions);
     }
 
     private static CommandRecord NewCommand(Guid account, long createdAt) => new()

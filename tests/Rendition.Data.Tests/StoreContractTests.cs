@@ -608,16 +608,72 @@ public abstract class StoreContractTests : IAsyncLifetime
         // Another account cannot queue deliveries of this account's command.
         Assert.Null(await _backend.Webhooks.EnqueueAsync(await NewAccountAsync(), commands[0].Id, Ct));
 
-        var first = await _backend.Webhooks.ClaimDueAsync(2, TimeSpan.FromMinutes(1), Ct);
+        var first = await ClaimAsync(2);
         Assert.Equal(2, first.Count);
-        var second = await _backend.Webhooks.ClaimDueAsync(10, TimeSpan.FromMinutes(1), Ct);
+        var second = await ClaimAsync(10);
         Assert.Single(second);
-        Assert.Equal(ids.Order(), first.Concat(second).Select(d => d.Id).Order());
-        Assert.Empty(await _backend.Webhooks.ClaimDueAsync(10, TimeSpan.FromMinutes(1), Ct));
+        Assert.Equal(ids.Order(), first.Concat(second).Select(d => d.Delivery.Id).Order());
+        Assert.All(first.Concat(second), d => Assert.Null(d.Url)); // no command URL and no config: nowhere to go
+        Assert.Empty(await ClaimAsync(10));
 
         Clock.Advance(TimeSpan.FromMinutes(1));
-        Assert.Equal(3, (await _backend.Webhooks.ClaimDueAsync(10, TimeSpan.FromMinutes(1), Ct)).Count);
+        Assert.Equal(3, (await ClaimAsync(10)).Count);
     }
+
+    [Fact]
+    public async Task ClaimDue_GivesEachUrlOnlyItsFreeSlots_AndTakesOthersPastABusyOne()
+    {
+        const string a = "https://a.example/hook";
+        const string own = "https://own.example/hook";
+        const string d = "https://d.example/hook";
+        var busyAccount = await NewAccountAsync();
+        await _backend.Webhooks.UpsertConfigAsync(busyAccount, a, "whsec_a", false, Ct);
+        var ownUrlAccount = await NewAccountAsync();
+        await _backend.Webhooks.UpsertConfigAsync(ownUrlAccount, "https://ignored.example/hook", "whsec_b", false, Ct);
+        var disabledAccount = await NewAccountAsync();
+        await _backend.Webhooks.UpsertConfigAsync(disabledAccount, "https://off.example/hook", "whsec_c", false, Ct);
+
+        async Task<Guid> QueueAsync(Guid account, string? commandUrl = null)
+        {
+            var command = NewCommand(account, webhookUrl: commandUrl);
+            await _backend.Commands.InsertAsync([command], Ct);
+            return (await _backend.Webhooks.EnqueueAsync(account, command.Id, Ct))!.Value;
+        }
+        for (var i = 0; i < 5; i++)
+        {
+            await QueueAsync(busyAccount);
+        }
+        await QueueAsync(ownUrlAccount, own);
+        await QueueAsync(ownUrlAccount, own);
+        await QueueAsync(disabledAccount);
+        await _backend.Webhooks.DeactivateConfigAsync(disabledAccount, Ct);
+
+        // a has one in flight already: one more of it; the command's own URL wins over the account's; a disabled config is nowhere.
+        var first = await ClaimAsync(10, perUrl: 2, inFlight: new() { [a] = 1 });
+        Assert.Equal([("", 1), (a, 1), (own, 2)], first.GroupBy(c => c.SlotKey).Select(g => (g.Key, g.Count())).OrderBy(g => g.Key, StringComparer.Ordinal));
+        Assert.Null(first.Single(c => c.SlotKey.Length == 0).Url);
+
+        // Every URL at its share: nothing, though four of a's are due.
+        Assert.Empty(await ClaimAsync(10, perUrl: 2, inFlight: new() { [a] = 2, [own] = 2 }));
+
+        // A newer delivery to another receiver is taken past a's older backlog while a is busy, even with room for one.
+        Clock.Advance(TimeSpan.FromSeconds(1));
+        var other = await NewAccountAsync();
+        await _backend.Webhooks.UpsertConfigAsync(other, d, "whsec_d", false, Ct);
+        var newer = await QueueAsync(other);
+        var past = Assert.Single(await ClaimAsync(1, perUrl: 2, inFlight: new() { [a] = 2 }));
+        Assert.Equal((newer, d), (past.Delivery.Id, past.Url));
+
+        // With a's slots free again, its oldest two come next, and the claim holds them.
+        var again = await ClaimAsync(10, perUrl: 2, inFlight: []);
+        Assert.Equal(2, again.Count);
+        Assert.All(again, c => Assert.Equal((a, Clock.NowMs + 60_000), (c.Url, c.Delivery.NextAttemptAt)));
+        Assert.Equal(2, (await ClaimAsync(10, perUrl: 5, inFlight: [])).Count);
+        Assert.Empty(await ClaimAsync(10, perUrl: 5, inFlight: []));
+    }
+
+    private Task<IReadOnlyList<ClaimedDelivery>> ClaimAsync(int limit, int perUrl = 100, Dictionary<string, int>? inFlight = null) =>
+        _backend.Webhooks.ClaimDueAsync(limit, TimeSpan.FromMinutes(1), perUrl, inFlight ?? [], Ct);
 
     [Fact]
     public async Task RecordAttempt_LogsAttempts_AndDisablesTheConfigAfterRepeatedFailures()
@@ -648,7 +704,7 @@ public abstract class StoreContractTests : IAsyncLifetime
         await _backend.Webhooks.RecordAttemptAsync(new WebhookAttempt(again, Clock.NowMs, "https://a.example/hook", 200, null, 5),
             DeliveryStatus.Delivered, null, toAccountConfig: true, disableAfter: 2, Ct);
         Assert.Equal((0, true), await FailuresAsync(account));
-        Assert.Empty(await _backend.Webhooks.ClaimDueAsync(10, TimeSpan.FromMinutes(1), Ct));
+        Assert.Empty(await ClaimAsync(10));
     }
 
     private async Task<(int, bool)> FailuresAsync(Guid account)

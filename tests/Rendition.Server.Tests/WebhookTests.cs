@@ -2,6 +2,7 @@ using System.Net.Http.Json;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json.Nodes;
+using Microsoft.Extensions.DependencyInjection;
 using Rendition.Server.Tests.Infrastructure;
 
 namespace Rendition.Server.Tests;
@@ -144,6 +145,110 @@ public sealed class WebhookTests(ServerFixture fx)
         Assert.Single(receiver.For("flaky").Select(r => r.Headers["webhook-id"]).Distinct());
         var config = (await server.Http.GetFromJsonAsync<JsonObject>("/api/v1/webhook-config"))!;
         Assert.Equal(0, config["consecutive_failures"]!.GetValue<int>());
+    }
+
+    [Fact]
+    public async Task HangingAndSlowReceivers_HoldOneSlotEach_WhileOtherAccountsHooksGoOutAtOnce()
+    {
+        const int receiverTimeout = 4;
+        await using var receiver = await WebhookReceiver.StartAsync();
+        receiver.Hang["hang"] = true;
+        receiver.Delay["slow"] = TimeSpan.FromSeconds(1.5);
+        await using var server = await RenditionTestServer.StartAsync(workers: 2, extraSettings: new Dictionary<string, string?>
+        {
+            ["RENDITION_WEBHOOK_RETRY_SCHEDULE"] = "0,1",
+            ["RENDITION_WEBHOOK_TIMEOUT_SECONDS"] = receiverTimeout.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            // Three slots, one per URL: without the per-URL share, the hanging receiver's two deliveries and a slow one would fill them all.
+            ["RENDITION_WEBHOOK_CONCURRENCY"] = "3",
+            ["RENDITION_WEBHOOK_CONCURRENCY_PER_URL"] = "1",
+        });
+        var accounts = new Dictionary<string, (Guid Id, HttpClient Client, string Secret)>();
+        foreach (var path in new[] { "hang", "slow", "n1", "n2", "n3" })
+        {
+            var (id, client) = await server.CreateAccountAsync();
+            var secret = $"secret-of-{path}-0123456789";
+            await PutConfigAsync(client, receiver.Url(path), secret);
+            accounts[path] = (id, client, secret);
+        }
+        try
+        {
+            var hung = new List<string>();
+            foreach (var path in new[] { "hang", "hang", "slow", "slow" })
+            {
+                var id = await server.SubmitAsync(Copy(), client: accounts[path].Client);
+                if (path == "hang")
+                {
+                    hung.Add(id);
+                }
+            }
+            // The hanging receiver holds a delivery open before the other accounts' commands even start.
+            await receiver.WaitForAsync("hang", 1);
+            var normal = new List<(string Path, string Id)>();
+            foreach (var path in new[] { "n1", "n2", "n3", "n1", "n2", "n3" })
+            {
+                normal.Add((path, await server.SubmitAsync(Copy(), client: accounts[path].Client)));
+            }
+
+            var store = server.Services.GetRequiredService<Rendition.Core.Storage.ICommandStore>();
+            foreach (var path in new[] { "n1", "n2", "n3" })
+            {
+                var hooks = await receiver.WaitForAsync(path, 2);
+                foreach (var hook in hooks)
+                {
+                    var commandId = Guid.Parse(JsonNode.Parse(hook.Body)!["data"]!["command_id"]!.GetValue<string>());
+                    Assert.Contains((path, commandId.ToString()), normal);
+                    var (command, _) = (await store.GetAsync(accounts[path].Id, commandId, CancellationToken.None))!.Value;
+                    // Sent as soon as the command finished: well before the hanging receiver's timeout, which it would wait out if
+                    // deliveries waited for each other.
+                    var lag = hook.ReceivedAt - DateTimeOffset.FromUnixTimeMilliseconds(command.CompletedAt!.Value);
+                    Assert.True(lag < TimeSpan.FromSeconds(receiverTimeout / 2.0), $"{path}'s webhook arrived {lag.TotalMilliseconds:0} ms after its command finished");
+                    var secret = accounts[path].Secret;
+                    Assert.Equal(Convert.ToHexStringLower(HMACSHA256.HashData(Encoding.UTF8.GetBytes(secret), hook.Body)), hook.Headers["x-webhook-signature"]);
+                    var signed = Encoding.UTF8.GetBytes($"{hook.Headers["webhook-id"]}.{hook.Headers["webhook-timestamp"]}.").Concat(hook.Body).ToArray();
+                    Assert.Equal("v1," + Convert.ToBase64String(HMACSHA256.HashData(Encoding.UTF8.GetBytes(secret), signed)), hook.Headers["webhook-signature"]);
+                }
+            }
+            var slow = await receiver.WaitForAsync("slow", 2);
+            Assert.All(slow, hook => Assert.Equal(
+                Convert.ToHexStringLower(HMACSHA256.HashData(Encoding.UTF8.GetBytes(accounts["slow"].Secret), hook.Body)), hook.Headers["x-webhook-signature"]));
+
+            // The hanging receiver's first delivery: timed out, retried after the schedule's 1 s, timed out again, FAILED; all logged.
+            JsonObject delivery;
+            var deadline = DateTime.UtcNow.AddSeconds(60);
+            do
+            {
+                await Task.Delay(200);
+                var log = (await accounts["hang"].Client.GetFromJsonAsync<JsonObject>($"/api/v1/commands/{hung[0]}/webhook-deliveries"))!;
+                delivery = log["deliveries"]![0]!.AsObject();
+            }
+            while (delivery["status"]!.GetValue<string>() != "FAILED" && DateTime.UtcNow < deadline);
+            Assert.Equal("FAILED", delivery["status"]!.GetValue<string>());
+            var attempts = delivery["attempts"]!.AsArray();
+            Assert.Equal(2, attempts.Count);
+            Assert.All(attempts, a =>
+            {
+                Assert.Null(a!["http_status"]);
+                Assert.Equal($"no answer within {receiverTimeout} s", a["error"]!.GetValue<string>());
+                Assert.Equal(receiver.Url("hang"), a["url"]!.GetValue<string>());
+                Assert.True(a["duration_ms"]!.GetValue<int>() >= (receiverTimeout * 1000) - 50, a.ToJsonString());
+            });
+            var gap = DateTimeOffset.Parse(attempts[1]!["attempted_at"]!.GetValue<string>(), System.Globalization.CultureInfo.InvariantCulture)
+                - DateTimeOffset.Parse(attempts[0]!["attempted_at"]!.GetValue<string>(), System.Globalization.CultureInfo.InvariantCulture);
+            Assert.True(gap >= TimeSpan.FromSeconds(receiverTimeout + 1 - 0.1), $"the retry came {gap.TotalSeconds:0.0} s after the first attempt");
+            var firstId = "msg_" + Guid.Parse(delivery["delivery_id"]!.GetValue<string>()).ToString("N");
+            Assert.Equal(2, receiver.For("hang").Count(r => r.Headers["webhook-id"] == firstId));
+
+            // One slot per URL, however many of its deliveries were due.
+            Assert.Equal(1, receiver.MaxOpen["hang"]);
+            Assert.Equal(1, receiver.MaxOpen["slow"]);
+        }
+        finally
+        {
+            foreach (var (_, client, _) in accounts.Values)
+            {
+                client.Dispose();
+            }
+        }
     }
 
     [Fact]

@@ -9,6 +9,13 @@ public sealed record WebhookConfig(Guid AccountId, string Url, string Secret, bo
 /// <summary>A queued or finished delivery of one command's final state.</summary>
 public sealed record WebhookDelivery(Guid Id, Guid CommandId, Guid AccountId, string Status, int Attempts, long CreatedAt, long NextAttemptAt);
 
+/// <summary>A due delivery taken by <see cref="IWebhookStore.ClaimDueAsync"/>, with the URL it goes to now (null: nowhere any more).</summary>
+public sealed record ClaimedDelivery(WebhookDelivery Delivery, string? Url)
+{
+    /// <summary>The key its receiver's slots are counted by: the URL, or empty for a delivery with nowhere to go.</summary>
+    public string SlotKey => Url ?? "";
+}
+
 /// <summary>One HTTP attempt of a delivery.</summary>
 public sealed record WebhookAttempt(Guid DeliveryId, long AttemptedAt, string Url, int? HttpStatus, string? Error, int DurationMs);
 
@@ -34,8 +41,14 @@ public interface IWebhookStore
     /// <summary>Deactivates the config; false when there was none.</summary>
     Task<bool> DeactivateConfigAsync(Guid accountId, CancellationToken ct);
 
-    /// <summary>Takes up to <paramref name="limit"/> due deliveries, holding each for <paramref name="hold"/> so no other dispatcher sends it meanwhile.</summary>
-    Task<IReadOnlyList<WebhookDelivery>> ClaimDueAsync(int limit, TimeSpan hold, CancellationToken ct);
+    /// <summary>
+    /// Takes up to <paramref name="limit"/> due deliveries, oldest first, holding each for <paramref name="hold"/> so no other
+    /// dispatcher sends it meanwhile, and resolves where each goes (the command's own URL, else the account's active config).
+    /// A URL gets at most <paramref name="perUrl"/> less its count in <paramref name="inFlight"/> (keyed by
+    /// <see cref="ClaimedDelivery.SlotKey"/>): deliveries to a receiver that already has its share stay unclaimed, and later
+    /// ones to other receivers are taken past them.
+    /// </summary>
+    Task<IReadOnlyList<ClaimedDelivery>> ClaimDueAsync(int limit, TimeSpan hold, int perUrl, IReadOnlyDictionary<string, int> inFlight, CancellationToken ct);
 
     /// <summary>
     /// Logs an attempt and moves the delivery on: <paramref name="nextAttemptAt"/> null ends it (<paramref name="status"/>).

@@ -91,7 +91,10 @@ public sealed class RenditionTestServer : IAsyncDisposable
     }
 
     /// <summary>A new account with its own key, and a client that sends it.</summary>
-    public async Task<HttpClient> CreateAccountClientAsync(string? name = null)
+    public async Task<HttpClient> CreateAccountClientAsync(string? name = null) => (await CreateAccountAsync(name)).Client;
+
+    /// <summary>A new account with its own key: its id, and a client that sends the key.</summary>
+    public async Task<(Guid AccountId, HttpClient Client)> CreateAccountAsync(string? name = null)
     {
         var accounts = Services.GetRequiredService<Rendition.Core.Storage.IAccountStore>();
         var account = await accounts.CreateAccountAsync(name ?? $"acct-{Guid.NewGuid():N}", CancellationToken.None);
@@ -99,7 +102,7 @@ public sealed class RenditionTestServer : IAsyncDisposable
         await accounts.AddKeyAsync(account.Id, Rendition.Core.Security.ApiKeys.ForStorage(key), "test", CancellationToken.None);
         var client = new HttpClient { BaseAddress = new Uri(BaseUrl), Timeout = TimeSpan.FromSeconds(60) };
         client.DefaultRequestHeaders.Add("X-API-KEY", key);
-        return client;
+        return (account.Id, client);
     }
 
     public static StringContent Json(object body) =>

@@ -6,11 +6,15 @@ using Microsoft.Extensions.Logging;
 
 namespace Rendition.Server.Tests.Infrastructure;
 
-/// <summary>A loopback HTTP receiver that records every webhook POST (raw body and headers) and answers as told per path.</summary>
+/// <summary>
+/// A loopback HTTP receiver that records every webhook POST (raw body, headers, arrival time) and answers as told per path:
+/// 200, 500 for the first few, after a delay, or never (the connection is accepted and the request read, then nothing).
+/// </summary>
 public sealed class WebhookReceiver : IAsyncDisposable
 {
     private readonly WebApplication _app;
     private readonly ConcurrentDictionary<string, int> _counts = new();
+    private readonly ConcurrentDictionary<string, int> _open = new();
 
     private WebhookReceiver(WebApplication app, int port)
     {
@@ -18,7 +22,7 @@ public sealed class WebhookReceiver : IAsyncDisposable
         BaseUrl = $"http://127.0.0.1:{port}";
     }
 
-    public sealed record Received(string Path, byte[] Body, IReadOnlyDictionary<string, string> Headers);
+    public sealed record Received(string Path, byte[] Body, IReadOnlyDictionary<string, string> Headers, DateTimeOffset ReceivedAt);
 
     public string BaseUrl { get; }
 
@@ -26,6 +30,15 @@ public sealed class WebhookReceiver : IAsyncDisposable
 
     /// <summary>Per path: how many first requests fail with 500 before it answers 200 (int.MaxValue: always fail).</summary>
     public ConcurrentDictionary<string, int> FailFirst { get; } = new();
+
+    /// <summary>Per path: how long to wait before answering 200.</summary>
+    public ConcurrentDictionary<string, TimeSpan> Delay { get; } = new();
+
+    /// <summary>Paths that never answer (until the sender gives up and closes the connection).</summary>
+    public ConcurrentDictionary<string, bool> Hang { get; } = new();
+
+    /// <summary>Per path: the most requests it had open at once.</summary>
+    public ConcurrentDictionary<string, int> MaxOpen { get; } = new();
 
     public string Url(string path) => $"{BaseUrl}/hook/{path}";
 
@@ -39,13 +52,33 @@ public sealed class WebhookReceiver : IAsyncDisposable
         builder.Logging.ClearProviders();
         var app = builder.Build();
         var receiver = new WebhookReceiver(app, port);
+        var stopping = app.Lifetime.ApplicationStopping;
         app.MapPost("/hook/{name}", async (string name, HttpRequest request) =>
         {
             using var buffer = new MemoryStream();
             await request.Body.CopyToAsync(buffer);
             receiver.Requests.Enqueue(new Received(name, buffer.ToArray(),
-                request.Headers.ToDictionary(h => h.Key.ToLowerInvariant(), h => h.Value.ToString())));
+                request.Headers.ToDictionary(h => h.Key.ToLowerInvariant(), h => h.Value.ToString()), DateTimeOffset.UtcNow));
             var n = receiver._counts.AddOrUpdate(name, 1, (_, c) => c + 1);
+            var open = receiver._open.AddOrUpdate(name, 1, (_, c) => c + 1);
+            receiver.MaxOpen.AddOrUpdate(name, open, (_, max) => Math.Max(max, open));
+            try
+            {
+                using var gone = CancellationTokenSource.CreateLinkedTokenSource(request.HttpContext.RequestAborted, stopping);
+                if (receiver.Hang.ContainsKey(name))
+                {
+                    await Task.Delay(Timeout.Infinite, gone.Token).ContinueWith(_ => { }, TaskScheduler.Default);
+                    return Results.Empty;
+                }
+                if (receiver.Delay.TryGetValue(name, out var delay))
+                {
+                    await Task.Delay(delay, gone.Token).ContinueWith(_ => { }, TaskScheduler.Default);
+                }
+            }
+            finally
+            {
+                receiver._open.AddOrUpdate(name, 0, (_, c) => c - 1);
+            }
             return n <= receiver.FailFirst.GetValueOrDefault(name) ? Results.StatusCode(500) : Results.Ok();
         });
         await app.StartAsync();
