@@ -103,7 +103,7 @@ public sealed class S3BlobStore : IBlobStore, IDisposable
         var contentType = MediaTypes.ForFileName(key);
         if (length < MultipartThreshold)
         {
-            await _client.PutObjectAsync(new PutObjectRequest
+            await CallAsync(() => _client.PutObjectAsync(new PutObjectRequest
             {
                 BucketName = _bucket,
                 Key = key,
@@ -111,11 +111,15 @@ public sealed class S3BlobStore : IBlobStore, IDisposable
                 ContentType = contentType,
                 UseChunkEncoding = false,
                 DisablePayloadSigning = _unsignedPayload,
-            }, ct);
+            }, ct), ct);
         }
         else
         {
-            await PutMultipartAsync(key, localPath, length, contentType, ct);
+            await CallAsync(async () =>
+            {
+                await PutMultipartAsync(key, localPath, length, contentType, ct);
+                return true;
+            }, ct);
         }
         // The store owns the file once stored (as the local store moves it): the caller's copy is not left behind.
         File.Delete(localPath);
@@ -176,7 +180,7 @@ public sealed class S3BlobStore : IBlobStore, IDisposable
         GetObjectResponse response;
         try
         {
-            response = await _client.GetObjectAsync(_bucket, key, ct);
+            response = await CallAsync(() => _client.GetObjectAsync(_bucket, key, ct), ct);
         }
         catch (AmazonS3Exception e) when (e.StatusCode == HttpStatusCode.NotFound)
         {
@@ -187,12 +191,55 @@ public sealed class S3BlobStore : IBlobStore, IDisposable
         {
             Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(destinationPath))!);
             await using var output = new FileStream(destinationPath, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 16, useAsync: true);
-            await response.ResponseStream.CopyToAsync(output, 1 << 20, ct);
+            await CallAsync(async () =>
+            {
+                await response.ResponseStream.CopyToAsync(output, 1 << 20, ct);
+                return true;
+            }, ct);
         }
     }
 
     public async Task DeleteAsync(string key, CancellationToken ct) =>
-        await _client.DeleteObjectAsync(_bucket, key, ct);
+        await CallAsync(() => _client.DeleteObjectAsync(_bucket, key, ct), ct);
+
+    /// <summary>One call to S3: a failure that means S3 cannot serve now (unreachable, timing out, 5xx, throttling) becomes a <see cref="DependencyUnavailableException"/>.</summary>
+    private static async Task<T> CallAsync<T>(Func<Task<T>> call, CancellationToken ct)
+    {
+        try
+        {
+            return await call();
+        }
+        catch (Exception e) when (OutageReason(e, ct) is { } reason)
+        {
+            throw new DependencyUnavailableException(Dependencies.BlobStore, reason, e);
+        }
+    }
+
+    /// <summary>Why <paramref name="error"/> (or one it wraps) shows S3 cannot serve now; null for anything else (a missing key, bad credentials, a local file).</summary>
+    public static string? OutageReason(Exception error, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(error);
+        if (error is OperationCanceledException && !ct.IsCancellationRequested)
+        {
+            return "S3 did not answer in time";
+        }
+        for (var e = error; e is not null; e = e.InnerException)
+        {
+            switch (e)
+            {
+                case AmazonServiceException service when (int)service.StatusCode >= 500 || service.StatusCode == HttpStatusCode.TooManyRequests
+                    || service.ErrorCode is "SlowDown" or "RequestTimeout" or "ServiceUnavailable" or "InternalError":
+                    return $"S3 answered {(int)service.StatusCode} {service.ErrorCode}";
+                case HttpRequestException http:
+                    return $"S3 cannot be reached ({http.HttpRequestError})";
+                case System.Net.Sockets.SocketException socket:
+                    return $"S3 cannot be reached ({socket.SocketErrorCode})";
+                case TimeoutException:
+                    return "S3 did not answer in time";
+            }
+        }
+        return null;
+    }
 
     public string GetDownloadUrl(string key, TimeSpan validFor, string? downloadName = null) =>
         Presign(key, validFor, downloadName);

@@ -44,6 +44,6 @@ public sealed class RenditionApiException : Exception
     /// <summary>For 422 answers: the fields at fault and why.</summary>
     public IReadOnlyList<ValidationDetail> Details { get; }
 
-    /// <summary>The <c>Retry-After</c> of a 429 answer, when given.</summary>
+    /// <summary>The <c>Retry-After</c> of a 429 (rate limited) or 503 (<c>SERVICE_UNAVAILABLE</c>, <c>STORAGE_UNAVAILABLE</c>) answer, when given.</summary>
     public TimeSpan? RetryAfter { get; }
 }

@@ -27,6 +27,6 @@ public sealed class RenditionClientOptions
     /// <summary>Retries of a failed GET, HEAD, PUT or DELETE (5xx, 408, 429, network errors), when registered with <c>AddRenditionClient</c>.</summary>
     public int MaxRetryAttempts { get; set; } = 3;
 
-    /// <summary>Base delay of the exponential, jittered backoff between those retries (429's <c>Retry-After</c> wins when given).</summary>
+    /// <summary>Base delay of the exponential, jittered backoff between those retries (the <c>Retry-After</c> of a 429 or 503 wins when given).</summary>
     public TimeSpan RetryDelay { get; set; } = TimeSpan.FromSeconds(2);
 }

@@ -13,6 +13,12 @@ public static class ErrorCodes
     public const string PayloadTooLarge = "PAYLOAD_TOO_LARGE";
     public const string InternalError = "INTERNAL_ERROR";
 
+    /// <summary>503: the database cannot serve now (stopped, restarting, locked, out of space); retry after <c>Retry-After</c>.</summary>
+    public const string ServiceUnavailable = "SERVICE_UNAVAILABLE";
+
+    /// <summary>503 (and a job's or file's error_status): the blob store cannot be reached or take files now.</summary>
+    public const string StorageUnavailable = "STORAGE_UNAVAILABLE";
+
     public const string UnreachableInputFile = "UNREACHABLE_INPUT_FILE";
     public const string FfmpegError = "FFMPEG_ERROR";
     public const string Timeout = "TIMEOUT";

@@ -84,6 +84,9 @@ public sealed class RenditionOptions
 
     public string FfprobePath { get; set; } = "ffprobe";
 
+    /// <summary>How long a request waits for the embedded SQLite database when another process holds it locked, before it answers 503.</summary>
+    public int SqliteBusyTimeoutSeconds { get; set; } = 30;
+
     /// <summary>An Npgsql connection string: when set, the job store is PostgreSQL, shared by every API and worker process.</summary>
     public string? PostgresConnectionString { get; set; }
 

@@ -145,14 +145,18 @@ public sealed class SqliteDatabase : IStoreMigrator
 
     private readonly string _connectionString;
 
-    public SqliteDatabase(string path)
+    /// <summary>
+    /// The database file at <paramref name="path"/>. A statement that finds it locked (by another process: a backup, the
+    /// CLI) waits up to <paramref name="busyTimeoutSeconds"/>, then fails as an outage (the API answers 503).
+    /// </summary>
+    public SqliteDatabase(string path, int busyTimeoutSeconds = 30)
     {
         Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
         _connectionString = new SqliteConnectionStringBuilder
         {
             DataSource = path,
             Pooling = true,
-            DefaultTimeout = 30,
+            DefaultTimeout = busyTimeoutSeconds,
         }.ToString();
     }
 

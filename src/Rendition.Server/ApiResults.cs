@@ -1,5 +1,7 @@
+using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Serialization.Metadata;
+using Microsoft.AspNetCore.Diagnostics;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Rendition.Core;
 using Rendition.Core.Contracts;
@@ -24,6 +26,14 @@ public static class ApiResults
         context.Response.StatusCode = status;
         context.Response.ContentType = "application/json";
         return JsonSerializer.SerializeAsync(context.Response.Body, new ErrorResponse(code, message), WireJson.Default.ErrorResponse, context.RequestAborted);
+    }
+
+    /// <summary>503 with <c>Retry-After</c> and the code naming the dependency (<c>SERVICE_UNAVAILABLE</c>, <c>STORAGE_UNAVAILABLE</c>).</summary>
+    public static Task WriteUnavailableAsync(HttpContext context, DependencyOutage outage)
+    {
+        context.Response.Headers.RetryAfter = DependencyOutage.RetryAfterSeconds.ToString(CultureInfo.InvariantCulture);
+        context.Response.Headers.CacheControl = "no-store";
+        return WriteAsync(context, StatusCodes.Status503ServiceUnavailable, outage.ErrorCode, outage.ClientMessage);
     }
 
     /// <summary>
@@ -75,4 +85,48 @@ public static class ApiResults
             return (null, Error(StatusCodes.Status400BadRequest, ErrorCodes.InvalidRequest, message));
         }
     }
+}
+
+/// <summary>
+/// What an endpoint, filter or middleware throws becomes an error body here, and only here: a dependency outage (as thrown,
+/// or as the configured store's classifier recognises its driver's error) is 503 with <c>Retry-After</c>, logged as one
+/// warning line; a request the server could not read is 400/413; anything else is 500 <c>INTERNAL_ERROR</c>, logged with
+/// its stack.
+/// </summary>
+public sealed partial class ApiExceptionHandler(IEnumerable<IOutageClassifier> classifiers, DependencyHealth health, ILogger<ApiExceptionHandler> logger)
+    : IExceptionHandler
+{
+    private readonly IOutageClassifier[] _classifiers = [.. classifiers];
+
+    public async ValueTask<bool> TryHandleAsync(HttpContext httpContext, Exception exception, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(httpContext);
+        if (httpContext.Response.HasStarted)
+        {
+            // Too late for another answer; the middleware logs it and aborts the response.
+            return false;
+        }
+        if (exception is BadHttpRequestException bad)
+        {
+            await ApiResults.WriteAsync(httpContext, bad.StatusCode, bad.StatusCode == 413 ? ErrorCodes.PayloadTooLarge : ErrorCodes.InvalidRequest, bad.Message);
+        }
+        else if (Outages.Find(exception, _classifiers) is { } outage)
+        {
+            health.ReportOutage(outage);
+            LogOutage(logger, outage.Dependency, outage.Reason, httpContext.Request.Method, httpContext.Request.Path);
+            await ApiResults.WriteUnavailableAsync(httpContext, outage);
+        }
+        else
+        {
+            LogUnexpected(logger, exception, httpContext.Request.Method, httpContext.Request.Path);
+            await ApiResults.WriteAsync(httpContext, StatusCodes.Status500InternalServerError, ErrorCodes.InternalError, "An unexpected error occurred; it has been logged.");
+        }
+        return true;
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "The {Dependency} is unavailable ({Reason}); {Method} {Path} answered 503")]
+    private static partial void LogOutage(ILogger logger, string dependency, string reason, string method, PathString path);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Unhandled exception for {Method} {Path}")]
+    private static partial void LogUnexpected(ILogger logger, Exception exception, string method, PathString path);
 }

@@ -123,34 +123,38 @@ public static class Operations
 }
 
 /// <summary>The job store answers: one indexed query (the queue depth) through the configured store.</summary>
-internal sealed class DatabaseReadiness(ICommandStore store) : IHealthCheck
+internal sealed class DatabaseReadiness(ICommandStore store, DependencyHealth health) : IHealthCheck
 {
     public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
     {
         try
         {
             await store.CountQueuedAsync(cancellationToken);
+            health.ReportAvailable(Dependencies.Database);
             return HealthCheckResult.Healthy();
         }
         catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
         {
+            health.ReportOutage(new DependencyOutage(Dependencies.Database, e.Message));
             return HealthCheckResult.Unhealthy($"the job store cannot be queried: {e.Message}", e);
         }
     }
 }
 
 /// <summary>The blob store takes a new file: a probe is written and deleted (a file locally, an object in S3).</summary>
-internal sealed class BlobStoreReadiness(IBlobStore blobs) : IHealthCheck
+internal sealed class BlobStoreReadiness(IBlobStore blobs, DependencyHealth health) : IHealthCheck
 {
     public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
     {
         try
         {
             await blobs.CheckWritableAsync(cancellationToken);
+            health.ReportAvailable(Dependencies.BlobStore);
             return HealthCheckResult.Healthy();
         }
         catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
         {
+            health.ReportOutage(new DependencyOutage(Dependencies.BlobStore, e.Message));
             return HealthCheckResult.Unhealthy(e.Message, e);
         }
     }

@@ -1,4 +1,3 @@
-using Microsoft.AspNetCore.Diagnostics;
 using Rendition.Blobs.Local;
 using Rendition.Blobs.S3;
 using Rendition.Core;
@@ -26,6 +25,7 @@ public static class RenditionApp
     {
         services.AddSingleton(options);
         services.AddSingleton(TimeProvider.System);
+        services.AddSingleton<DependencyHealth>();
         if (options.PostgresConnectionString is { } postgres)
         {
             AddPostgresStores(services, postgres);
@@ -80,7 +80,8 @@ public static class RenditionApp
     /// <summary>The embedded default: one SQLite file in the data directory, owned by this process, and an in-process wake-up.</summary>
     private static void AddSqliteStores(IServiceCollection services, RenditionOptions options)
     {
-        services.AddSingleton(new SqliteDatabase(Path.Combine(options.FullDataDir, "rendition.db")));
+        services.AddSingleton(new SqliteDatabase(Path.Combine(options.FullDataDir, "rendition.db"), options.SqliteBusyTimeoutSeconds));
+        services.AddSingleton<IOutageClassifier, SqliteOutages>();
         services.AddSingleton<IStoreMigrator>(sp => sp.GetRequiredService<SqliteDatabase>());
         services.AddSingleton<SqliteStore>();
         services.AddSingleton<IAccountStore>(sp => sp.GetRequiredService<SqliteStore>());
@@ -95,6 +96,7 @@ public static class RenditionApp
     private static void AddPostgresStores(IServiceCollection services, string connectionString)
     {
         services.AddSingleton(_ => new PostgresDatabase(connectionString));
+        services.AddSingleton<IOutageClassifier, PostgresOutages>();
         services.AddSingleton<IStoreMigrator>(sp => sp.GetRequiredService<PostgresDatabase>());
         services.AddSingleton<PostgresStore>();
         services.AddSingleton<IAccountStore>(sp => sp.GetRequiredService<PostgresStore>());
@@ -157,6 +159,7 @@ public static class RenditionApp
         builder.Services.AddHostedService(sp => sp.GetRequiredService<FileRetentionService>());
         builder.Services.AddHostedService(sp => sp.GetRequiredService<WebhookDispatcher>());
         builder.Services.AddHostedService(sp => sp.GetRequiredService<KeyUsageFlusher>());
+        builder.Services.AddHostedService<DependencyWatch>();
         RateLimits.Add(builder.Services, options);
         builder.Services.ConfigureHttpJsonOptions(o =>
         {
@@ -169,15 +172,11 @@ public static class RenditionApp
         });
         ApiDocs.AddApiDocs(builder.Services);
         builder.Services.AddProblemDetails();
+        builder.Services.AddExceptionHandler<ApiExceptionHandler>();
 
         var app = builder.Build();
-        app.UseExceptionHandler(errors => errors.Run(context =>
-        {
-            var failure = context.Features.Get<IExceptionHandlerFeature>()?.Error;
-            return failure is BadHttpRequestException bad
-                ? ApiResults.WriteAsync(context, bad.StatusCode, bad.StatusCode == 413 ? ErrorCodes.PayloadTooLarge : ErrorCodes.InvalidRequest, bad.Message)
-                : ApiResults.WriteAsync(context, StatusCodes.Status500InternalServerError, ErrorCodes.InternalError, "An unexpected error occurred; it has been logged.");
-        }));
+        // ApiExceptionHandler maps every exception to an error body (and logs it its own way).
+        app.UseExceptionHandler();
         app.UseStatusCodePages(async status =>
         {
             var http = status.HttpContext;
@@ -238,6 +237,7 @@ public static class RenditionApp
             builder.Services.AddHostedService<JobWorkerService>();
             builder.Services.AddHostedService(sp => sp.GetRequiredService<WebhookDispatcher>());
             builder.Services.AddHostedService(sp => sp.GetRequiredService<FileRetentionService>());
+            builder.Services.AddHostedService<DependencyWatch>();
             builder.Services.Configure<HostOptions>(h => h.ShutdownTimeout = TimeSpan.FromSeconds(options.ShutdownGraceSeconds));
             if (builder is WebApplicationBuilder web)
             {

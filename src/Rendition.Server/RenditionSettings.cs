@@ -59,6 +59,7 @@ public static class RenditionSettings
         o.MaxInputArchiveFiles = Int(config, "RENDITION_MAX_INPUT_ARCHIVE_FILES", o.MaxInputArchiveFiles, 1, 1_000_000);
         o.MaxInputArchiveMb = Int(config, "RENDITION_MAX_INPUT_ARCHIVE_MB", (int)o.MaxInputArchiveMb, 1, 1024 * 1024);
         o.LeaseSeconds = Int(config, "RENDITION_LEASE_SECONDS", o.LeaseSeconds, 5, 3600);
+        o.SqliteBusyTimeoutSeconds = Int(config, "RENDITION_SQLITE_BUSY_TIMEOUT_SECONDS", o.SqliteBusyTimeoutSeconds, 1, 600);
         if (config["RENDITION_POSTGRES"] is { Length: > 0 } postgres)
         {
             try

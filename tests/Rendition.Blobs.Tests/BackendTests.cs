@@ -32,6 +32,7 @@ public sealed class LocalBlobStoreTests : BlobStoreContract
         builder.Services.AddSingleton(store);
         builder.Services.AddSingleton<IBlobStore>(store);
         builder.Services.AddSingleton(new PrefixUrls(signer, new RenditionOptions { PublicUrl = publicUrl }, TimeProvider.System));
+        builder.Services.AddSingleton(new DependencyHealth(TimeProvider.System));
         _app = builder.Build();
         _app.MapStorage();
         await _app.StartAsync();

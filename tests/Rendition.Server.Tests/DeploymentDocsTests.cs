@@ -25,19 +25,6 @@ public sealed partial class DeploymentDocsTests
     [GeneratedRegex(@"(RENDITION_[A-Z0-9_]+)=(""[^""]*""|[^\s""`]+)")]
     private static partial Regex AssignedPair();
 
-    private static string RepoRoot
-    {
-        get
-        {
-            var dir = new DirectoryInfo(AppContext.BaseDirectory);
-            while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "Rendition.slnx")))
-            {
-                dir = dir.Parent;
-            }
-            return dir?.FullName ?? throw new DirectoryNotFoundException($"No Rendition.slnx above {AppContext.BaseDirectory}");
-        }
-    }
-
     /// <summary>Every setting name <see cref="RenditionSettings.Load"/> looks up, recorded as it reads them (with and without S3, whose details are read only then).</summary>
     private static HashSet<string> KnownSettings()
     {
@@ -57,7 +44,7 @@ public sealed partial class DeploymentDocsTests
         return read;
     }
 
-    private static string Read(string relative) => File.ReadAllText(Path.Combine(RepoRoot, relative));
+    private static string Read(string relative) => File.ReadAllText(Path.Combine(Infrastructure.Repo.Root, relative));
 
     [Fact]
     public void TheRecordedSettings_AreTheOnesTheServerReads()

@@ -143,7 +143,11 @@ public sealed partial class OpenApiTests(ServerFixture fx)
         var submit = paths["/api/v1/run-ffmpeg-command"]!["post"]!;
         Assert.Equal("SubmitCommandRequest", RefName(submit["requestBody"]!["content"]!["application/json"]!["schema"]!));
         Assert.Equal(ApiDocs.ApiKeyScheme, submit["security"]![0]!.AsObject().Single().Key);
-        Assert.Equal(["200", "202", "400", "401", "409", "422", "429"], submit["responses"]!.AsObject().Select(r => r.Key).Order());
+        Assert.Equal(["200", "202", "400", "401", "409", "422", "429", "503"], submit["responses"]!.AsObject().Select(r => r.Key).Order());
+        // An outage answer tells when to retry, and its codes are listed.
+        Assert.NotNull(submit["responses"]!["503"]!["headers"]!["Retry-After"]);
+        Assert.Contains("SERVICE_UNAVAILABLE", error["properties"]!["error"]!["enum"]!.AsArray().Select(v => v!.GetValue<string>()));
+        Assert.Contains("STORAGE_UNAVAILABLE", error["properties"]!["error"]!["enum"]!.AsArray().Select(v => v!.GetValue<string>()));
         Assert.Contains(submit["parameters"]!.AsArray(), p => p!["name"]!.GetValue<string>() == "Idempotency-Key" && p["in"]!.GetValue<string>() == "header");
         var answers = submit["responses"]!["200"]!["content"]!["application/json"]!["schema"]!["oneOf"]!.AsArray().Select(s => RefName(s!));
         Assert.Equal(["CommandPollResponse", "SubmitCommandResponse"], answers.Order());

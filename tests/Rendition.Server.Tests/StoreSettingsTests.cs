@@ -5,7 +5,8 @@ namespace Rendition.Server.Tests;
 /// <summary>The settings that choose and tune the job store.</summary>
 public sealed class StoreSettingsTests
 {
-    private static Core.RenditionOptions Load(params (string Key, string Value)[] values) =>
+    /// <summary>Options as the server reads them from these settings alone.</summary>
+    internal static Core.RenditionOptions Load(params (string Key, string Value)[] values) =>
         RenditionSettings.Load(new ConfigurationBuilder().AddInMemoryCollection(values.Select(v => new KeyValuePair<string, string?>(v.Key, v.Value))).Build());
 
     [Fact]

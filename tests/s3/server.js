@@ -4,12 +4,13 @@
 // (or none) would still download. Real S3 refuses both; so does this wrapper, which makes the suite show that our
 // presigned URLs are validly signed for the endpoint and region, and that tampered ones are refused.
 //
-// Usage: node server.js DATA_DIR PORTFILE — listens on a free loopback port and writes it to PORTFILE.
+// Usage: node server.js DATA_DIR PORTFILE [PORT] — listens on loopback (PORT, or a free port) and writes the port to
+// PORTFILE. Started again with the same DATA_DIR and PORT, it serves the objects it stored before (outage tests).
 const crypto = require('crypto');
 const fs = require('fs');
 const S3rver = require('s3rver');
 
-const [, , directory, portFile] = process.argv;
+const [, , directory, portFile, fixedPort] = process.argv;
 if (!directory || !portFile) {
   console.error('usage: node server.js DATA_DIR PORTFILE');
   process.exit(2);
@@ -82,7 +83,7 @@ function checkSignature(req) {
     : 'SignatureDoesNotMatch';
 }
 
-const server = new S3rver({ address: '127.0.0.1', port: 0, directory, silent: true });
+const server = new S3rver({ address: '127.0.0.1', port: Number(fixedPort || 0), directory, silent: true });
 // Koa composes its middleware when it starts listening, so this check runs before any of s3rver's own.
 server.middleware.unshift(async (ctx, next) => {
   const problem = checkSignature(ctx.req);

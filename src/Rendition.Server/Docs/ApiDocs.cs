@@ -40,6 +40,7 @@ public static class ApiDocs
         [
             ErrorCodes.InvalidRequest, ErrorCodes.ValidationError, ErrorCodes.ForbiddenOption, ErrorCodes.IdempotencyKeyReused, ErrorCodes.Unauthorized,
             ErrorCodes.Forbidden, ErrorCodes.NotFound, ErrorCodes.Conflict, ErrorCodes.PayloadTooLarge, ErrorCodes.RateLimited, ErrorCodes.InternalError,
+            ErrorCodes.ServiceUnavailable, ErrorCodes.StorageUnavailable,
         ],
     };
 
@@ -124,7 +125,9 @@ public static class ApiDocs
                 "(the same commands, each with its own paths and answer shapes), and adds presets, job control (cancel, live " +
                 "events, logs, `?wait=`, idempotency keys) and webhook delivery logs.\n\n" +
                 "Send your key in the `X-API-KEY` header. Errors are `{ \"error\": \"CODE\", \"message\": \"...\" }` " +
-                "(with `details` on a 422); requests over the rate limit get 429 with `Retry-After`.",
+                "(with `details` on a 422); requests over the rate limit get 429 with `Retry-After`. While the database or the blob " +
+                "store cannot serve, requests that need it get 503 `SERVICE_UNAVAILABLE` or `STORAGE_UNAVAILABLE` with `Retry-After`; " +
+                "nothing was changed, so the same request may simply be sent again.",
         };
         // The document is the same for every host it is served from (and committed as docs/openapi.json): no servers, so
         // clients and the reference page use the address they loaded it from.
@@ -172,7 +175,8 @@ public static class ApiDocs
             Summary = "A command finished",
             Description =
                 "Sent to the command's `webhook_url`, or else to the account's webhook, when a command ends SUCCESS or FAILED. " +
-                "Any 2xx answer acknowledges it; anything else (or no answer within 20 s) is retried with backoff, with the same `webhook-id`.",
+                "Any 2xx answer acknowledges it; anything else (or no answer within 15 s, RENDITION_WEBHOOK_TIMEOUT_SECONDS) is retried " +
+                "with backoff, with the same `webhook-id`. A receiver that is slow or never answers delays only its own deliveries.",
             Parameters =
             [
                 WebhookHeader("X-Webhook-Signature", "Only when the account has a webhook secret (PUT /webhook-config): lowercase hex HMAC-SHA256 of the raw body, keyed by the secret (RenderIO's signature)."),
@@ -243,6 +247,8 @@ public static class ApiDocs
             operation.Security = [new OpenApiSecurityRequirement { [new OpenApiSecuritySchemeReference(ApiKeyScheme, context.Document)] = [] }];
             AddError(operation, StatusCodes.Status401Unauthorized, context.Document);
             AddError(operation, StatusCodes.Status429TooManyRequests, context.Document);
+            // Every keyed request reads the database (the key itself first).
+            AddError(operation, StatusCodes.Status503ServiceUnavailable, context.Document);
         }
         foreach (var parameter in metadata.OfType<DocumentedParameter>())
         {
@@ -294,6 +300,10 @@ public static class ApiDocs
             {
                 Describe(response, multipart && status == "400" ? MultipartBadRequest : text);
             }
+            if (status is "429" or "503" && response is OpenApiResponse { Headers: null } concrete)
+            {
+                concrete.Headers = new Dictionary<string, IOpenApiHeader> { ["Retry-After"] = RetryAfterHeader() };
+            }
         }
         return Task.CompletedTask;
     }
@@ -311,6 +321,8 @@ public static class ApiDocs
         ["413"] = "PAYLOAD_TOO_LARGE: the upload is larger than the server's limit (RENDITION_MAX_UPLOAD_MB).",
         ["422"] = "VALIDATION_ERROR (with `details`), FORBIDDEN_OPTION (refused by the command policy) or IDEMPOTENCY_KEY_REUSED.",
         ["429"] = "RATE_LIMITED: too many requests for this key; retry after the number of seconds in Retry-After.",
+        ["503"] = "SERVICE_UNAVAILABLE (the database) or STORAGE_UNAVAILABLE (the blob store): it cannot serve right now and nothing was changed; " +
+            "retry after the number of seconds in Retry-After.",
     };
 
     private static void AddError(OpenApiOperation operation, int status, OpenApiDocument? document)
@@ -327,15 +339,11 @@ public static class ApiDocs
                 [EndpointDocs.JsonType] = new() { Schema = new OpenApiSchemaReference(nameof(ErrorResponse), document) },
             },
         };
-        if (status == StatusCodes.Status429TooManyRequests)
-        {
-            response.Headers = new Dictionary<string, IOpenApiHeader>
-            {
-                ["Retry-After"] = new OpenApiHeader { Description = "Seconds to wait before retrying.", Schema = new OpenApiSchema { Type = JsonSchemaType.Integer } },
-            };
-        }
         operation.Responses![key] = response;
     }
+
+    private static OpenApiHeader RetryAfterHeader() =>
+        new() { Description = "Seconds to wait before retrying.", Schema = new OpenApiSchema { Type = JsonSchemaType.Integer } };
 
     private static void Describe(IOpenApiResponse response, string text)
     {

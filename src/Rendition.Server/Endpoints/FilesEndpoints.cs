@@ -208,11 +208,16 @@ public static class FilesEndpoints
 }
 
 /// <summary>The file use cases behind the endpoints.</summary>
-public sealed class FileService(IFileStore store, IBlobStore blobs, FileIngestService ingest, WireViews views, RenditionOptions options, TimeProvider time)
+public sealed class FileService(IFileStore store, IBlobStore blobs, FileIngestService ingest, WireViews views, RenditionOptions options,
+    DependencyHealth health, TimeProvider time)
 {
-    /// <summary>Streams an upload to its staging directory (memory stays flat whatever the size) and queues it for probing; null when over the cap.</summary>
+    /// <summary>
+    /// Streams an upload to its staging directory (memory stays flat whatever the size) and queues it for probing; null when
+    /// over the cap. Refused (503) while the blob store is known to be down: it could not be stored.
+    /// </summary>
     public async Task<Guid?> UploadAsync(Account account, string? userName, Stream body, long capBytes, CancellationToken ct)
     {
+        health.ThrowIfDown(Dependencies.BlobStore);
         var id = Guid.NewGuid();
         var safe = FileNames.Safe(userName);
         var dir = ingest.StagingDirectory(id);
@@ -271,6 +276,7 @@ public sealed class FileService(IFileStore store, IBlobStore blobs, FileIngestSe
         {
             throw new RequestValidationException("file_url", "points to a private or loopback address, which is not allowed");
         }
+        health.ThrowIfDown(Dependencies.BlobStore);
         var id = Guid.NewGuid();
         var name = FileNames.Safe(Uri.UnescapeDataString(uri!.AbsolutePath.Split('/').LastOrDefault() ?? ""));
         await store.InsertFileAsync(new FileRecord

@@ -20,7 +20,7 @@ public static class StorageEndpoints
                 "Range requests are supported; with S3 storage, answers 302 to the bucket's own signed URL.")
             .Produces(StatusCodes.Status200OK, contentType: "application/octet-stream")
             .Produces(StatusCodes.Status302Found)
-            .Errors(StatusCodes.Status403Forbidden, StatusCodes.Status404NotFound);
+            .Errors(StatusCodes.Status403Forbidden, StatusCodes.Status404NotFound, StatusCodes.Status503ServiceUnavailable);
         if (localBlobs)
         {
             // Other stores hand out their own signed URLs (S3: presigned); the API serves no single files for them.
@@ -34,7 +34,8 @@ public static class StorageEndpoints
     }
 
     /// <summary>A file of a signed folder (a manifest's segments): served from disk, or redirected to the blob store's own signed URL.</summary>
-    private static async Task<IResult> DownloadFromFolder(string expires, string sig, string prefix, string file, PrefixUrls folders, IBlobStore blobs, HttpContext context)
+    private static async Task<IResult> DownloadFromFolder(string expires, string sig, string prefix, string file, PrefixUrls folders, IBlobStore blobs,
+        DependencyHealth health, HttpContext context)
     {
         if (!long.TryParse(expires, NumberStyles.Integer, CultureInfo.InvariantCulture, out var until) || !folders.Verify(prefix, until, sig))
         {
@@ -51,6 +52,8 @@ public static class StorageEndpoints
             context.Response.Headers.CacheControl = "private, max-age=3600";
             return TypedResults.PhysicalFile(path, MediaTypes.ForFileName(path), enableRangeProcessing: true);
         }
+        // A redirect to a store that is down would fail at the store; this answer says so, and when to come back.
+        health.ThrowIfDown(Dependencies.BlobStore);
         if (MediaTypes.Extension(file) is "m3u8" or "mpd")
         {
             // Players resolve a manifest's relative references against the URL they finally read it from: redirected to
