@@ -50,8 +50,18 @@ public sealed class PrivatePostgres : IAsyncDisposable
             await RunOrFailAsync(["chown", "-R", "nobody", dir]);
         }
         var cluster = new PrivatePostgres(bin!, dir, runAs, InputServer.FreePort());
-        await cluster.RunAsAsync("initdb", "-D", cluster.DataDir, "-U", "rendition", "-A", "trust", "-E", "UTF8", "--no-sync");
-        await cluster.StartServerAsync();
+        try
+        {
+            await cluster.RunAsAsync("initdb", "-D", cluster.DataDir, "-U", "rendition", "-A", "trust", "-E", "UTF8", "--no-sync");
+            await cluster.StartServerAsync();
+        }
+        catch
+        {
+            // pg_ctl may have left a server behind even when it reported failure (a slow start past its wait).
+            cluster.IsRunning = true;
+            await cluster.DisposeAsync();
+            throw;
+        }
         return cluster;
     }
 

@@ -42,7 +42,15 @@ public sealed class PrivateS3 : IAsyncDisposable
     {
         var s3 = new PrivateS3(Directory.CreateTempSubdirectory("rendition-s3-private-").FullName, InputServer.FreePort());
         Directory.CreateDirectory(Path.Combine(s3._dir, "data"));
-        await s3.StartServerAsync();
+        try
+        {
+            await s3.StartServerAsync();
+        }
+        catch
+        {
+            await s3.DisposeAsync();
+            throw;
+        }
         return s3;
     }
 
@@ -65,11 +73,12 @@ public sealed class PrivateS3 : IAsyncDisposable
         var deadline = DateTime.UtcNow.AddSeconds(20);
         while (!File.Exists(portFile) || new FileInfo(portFile).Length == 0)
         {
-            if (_process.HasExited)
+            if (_process.HasExited || DateTime.UtcNow > deadline)
             {
-                Assert.Fail($"the test S3 server exited ({_process.ExitCode}) before listening on port {Port}");
+                var why = _process.HasExited ? $"exited ({_process.ExitCode})" : "did not listen within 20 s";
+                await StopServerAsync();
+                Assert.Fail($"the test S3 server {why} on port {Port}");
             }
-            Assert.True(DateTime.UtcNow < deadline, "the test S3 server did not start listening within 20 s");
             await Task.Delay(50);
         }
     }
