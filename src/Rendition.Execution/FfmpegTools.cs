@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
 using Rendition.Core;
+using Rendition.Core.Commands;
 using Rendition.Core.Contracts;
 using Rendition.Core.Media;
 
@@ -54,43 +55,25 @@ public sealed class FfmpegTools
     /// <summary>The demuxers inputs may use: everything this ffmpeg has, less devices (but lavfi) and reference-following formats.</summary>
     public string FormatWhitelist => _formatWhitelist.Value;
 
-    /// <summary>
-    /// The argv ffmpeg gets for a user's tokens (placeholders already replaced): quiet, non-interactive, overwrite; before every
-    /// input the runner's own protocol and format whitelists (they apply to the next input only, so each needs its own).
-    /// </summary>
-    public static List<string> BuildArguments(IReadOnlyList<string> userTokens, string? formatWhitelist = null)
-    {
-        // level+info tags every stderr line with its level, so the error tail can be picked out of the full log;
-        // -progress pipe:1 gives machine-readable progress on stdout.
-        var args = new List<string>(userTokens.Count + 20) { "-hide_banner", "-nostdin", "-nostats", "-loglevel", "level+info", "-progress", "pipe:1", "-y" };
-        foreach (var token in userTokens)
-        {
-            if (token == "-i")
-            {
-                args.Add("-protocol_whitelist");
-                args.Add("file");
-                if (formatWhitelist is not null)
-                {
-                    args.Add("-format_whitelist");
-                    args.Add(formatWhitelist);
-                }
-            }
-            args.Add(token);
-        }
-        return args;
-    }
-
     /// <summary>How much of ffmpeg's log a job keeps (per step), in characters.</summary>
     public const int LogChars = 256 * 1024;
 
     /// <summary>
-    /// Runs ffmpeg for a job step: user tokens in, result out (stderr is the step's log, level-tagged); limits crossed are
+    /// Runs ffmpeg for a job step: the step's invocation (placeholders bound) in, result out; argv is rendered from the
+    /// invocation alone (<see cref="FfmpegInvocation.ToArguments"/>), with this ffmpeg's demuxer whitelist before every input (stderr is the step's log, level-tagged); limits crossed are
     /// reported in <see cref="ProcessResult.LimitExceeded"/>; progress lines go to <paramref name="onProgressLine"/>.
     /// </summary>
-    public async Task<ProcessResult> RunFfmpegAsync(IReadOnlyList<string> userTokens, string jobDirectory, int vcpuCount, TimeSpan timeout,
+    public async Task<ProcessResult> RunFfmpegAsync(FfmpegInvocation invocation, string jobDirectory, int vcpuCount, TimeSpan timeout,
         IReadOnlyCollection<string> inputFiles, ProgressParser? progress, CancellationToken ct)
     {
-        var args = BuildArguments(userTokens, FormatWhitelist);
+        ArgumentNullException.ThrowIfNull(invocation);
+        return await RunArgumentsAsync(invocation.ToArguments(FormatWhitelist), jobDirectory, vcpuCount, timeout, inputFiles, progress, ct);
+    }
+
+    /// <summary>Runs ffmpeg with argv as given, in the sandbox and under the limits: only for tests of those layers on their own.</summary>
+    internal async Task<ProcessResult> RunArgumentsAsync(IReadOnlyList<string> args, string jobDirectory, int vcpuCount, TimeSpan timeout,
+        IReadOnlyCollection<string> inputFiles, ProgressParser? progress, CancellationToken ct)
+    {
         var command = Limit(_sandbox.Wrap(_ffmpeg, args, jobDirectory, inputFiles), vcpuCount);
         var result = await ProcessRunner.RunAsync(command, jobDirectory, timeout, new ProcessWatch
         {

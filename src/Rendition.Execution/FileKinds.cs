@@ -11,6 +11,39 @@ public static partial class FileKinds
     [LibraryImport("libc", EntryPoint = "lstat", StringMarshalling = StringMarshalling.Utf8, SetLastError = true)]
     private static partial int LStat(string path, Span<byte> buffer);
 
+    /// <summary>
+    /// Every regular file under <paramref name="root"/>, as a relative path with '/' between folders, in ordinal order.
+    /// Links are neither listed nor followed (a link to a folder is not walked into); FIFOs and other special files are skipped.
+    /// </summary>
+    public static List<string> RegularFilesUnder(string root)
+    {
+        var found = new List<string>();
+        Walk(root, "");
+        found.Sort(StringComparer.Ordinal);
+        return found;
+
+        void Walk(string dir, string prefix)
+        {
+            foreach (var entry in Directory.EnumerateFileSystemEntries(dir))
+            {
+                var name = prefix + Path.GetFileName(entry);
+                var info = new DirectoryInfo(entry);
+                if (info.LinkTarget is not null)
+                {
+                    continue;
+                }
+                if (info.Exists)
+                {
+                    Walk(entry, name + "/");
+                }
+                else if (IsRegularFile(entry))
+                {
+                    found.Add(name);
+                }
+            }
+        }
+    }
+
     /// <summary>True only for a regular file (not a link, FIFO, socket, device or directory).</summary>
     public static bool IsRegularFile(string path)
     {

@@ -1,4 +1,5 @@
 using System.Text;
+using Rendition.Core.Commands;
 
 namespace Rendition.Execution;
 
@@ -40,6 +41,59 @@ public static class InputSniffer
             return new("", "is a DASH manifest; manifests cannot be command inputs");
         }
         return new(MediaExtension(header) ?? (TextLikeExtensions.Contains(urlExtension) ? urlExtension.ToLowerInvariant() : ""), null);
+    }
+
+    /// <summary>
+    /// Sniffs every job file a step will read that was not sniffed when it was fetched (<paramref name="sniffed"/>): outputs
+    /// of earlier steps read with <c>-i</c>, files that filters open (<c>movie=</c>, <c>subtitles=</c>…), unpacked archive
+    /// files. Returns why the step may not run, naming the file, or null. A link (anywhere on the path) or a FIFO is refused
+    /// unopened; a name that is not there (an image pattern, a file ffmpeg will report missing) is left to ffmpeg.
+    /// </summary>
+    public static string? CheckReads(string jobDirectory, FfmpegInvocation invocation, IReadOnlySet<string> sniffed)
+    {
+        ArgumentNullException.ThrowIfNull(invocation);
+        ArgumentNullException.ThrowIfNull(sniffed);
+        foreach (var file in invocation.JobFilesRead.DistinctBy(f => f.Name))
+        {
+            if (sniffed.Contains(file.Name) || CheckJobFile(jobDirectory, file.Name) is not { } refusal)
+            {
+                continue;
+            }
+            return $"'{file.Name}' ({file.Where}) {refusal}.";
+        }
+        return null;
+    }
+
+    /// <summary>Why a file of the job directory may not be read by a command, from its kind and first bytes, or null.</summary>
+    public static string? CheckJobFile(string jobDirectory, string relativeName)
+    {
+        ArgumentNullException.ThrowIfNull(relativeName);
+        var root = Path.GetFullPath(jobDirectory);
+        var path = root;
+        foreach (var part in relativeName.Split('/'))
+        {
+            path = Path.Combine(path, part);
+            // Never follow a link the command may have planted: this check runs outside the sandbox.
+            if (new FileInfo(path).LinkTarget is not null)
+            {
+                return "is a symbolic link";
+            }
+        }
+        if (!Path.GetFullPath(path).StartsWith(root + Path.DirectorySeparatorChar, StringComparison.Ordinal) || Directory.Exists(path) || !File.Exists(path))
+        {
+            return null;
+        }
+        if (!FileKinds.IsRegularFile(path))
+        {
+            return "is not a regular file";
+        }
+        var header = new byte[HeaderBytes];
+        int read;
+        using (var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite))
+        {
+            read = stream.ReadAtLeast(header, header.Length, throwOnEndOfStream: false);
+        }
+        return Sniff(header.AsSpan(0, read), Path.GetExtension(path)).Refusal;
     }
 
     private static string? MediaExtension(ReadOnlySpan<byte> h)

@@ -234,6 +234,8 @@ public sealed partial class JobProcessor(
         }
         // Unpacked files are inputs like fetched ones: read-only in the sandbox, not counted as output, never stored.
         var inputNames = names.Values.Concat(unpacked).ToHashSet(StringComparer.Ordinal);
+        // Fetched inputs were sniffed as they arrived; every other file a step reads is sniffed before that step.
+        var fetchedNames = names.Values.ToHashSet(StringComparer.Ordinal);
         if (request.OutputFiles.FirstOrDefault(kv => unpacked.Contains(kv.Value)) is { Key: { } clashAlias, Value: var clashName })
         {
             return new(0, [], new(ErrorCodes.InvalidInputArchive,
@@ -249,17 +251,23 @@ public sealed partial class JobProcessor(
         var ffmpegTime = TimeSpan.Zero;
         for (var step = 0; step < commands.Count; step++)
         {
-            var tokens = CommandTokenizer.Tokenize(commands[step]);
-            if (tokens.Count > 0 && tokens[0] == "ffmpeg")
+            var stepLabel = commands.Count > 1 ? $"Step {step + 1} of {commands.Count}: " : "";
+            // The one parse, again: what runs is rendered from the invocation this function returns, and nothing else.
+            var parsed = FfmpegCommand.Parse(commands[step]);
+            if (!parsed.IsAllowed)
             {
-                tokens.RemoveAt(0);
+                return new(ffmpegTime.TotalSeconds, [], new(ErrorCodes.ForbiddenOption,
+                    stepLabel + (parsed.SyntaxError ?? string.Join("; ", parsed.Violations.Select(v => v.Message)))));
             }
-            var userTokens = tokens.Select(t => Placeholders.Substitute(t, names)).ToList();
-            var progress = new ProgressParser(step + 1, commands.Count, ProgressParser.Bound(userTokens), p => running.Progress = p);
-            var result = await tools.RunFfmpegAsync(userTokens, jobDir, command.VcpuCount, budget - ffmpegTime, inputNames, progress, ct);
+            var invocation = parsed.Invocation!.Bind(names);
+            if (InputSniffer.CheckReads(jobDir, invocation, fetchedNames) is { } refused)
+            {
+                return new(ffmpegTime.TotalSeconds, [], new(ErrorCodes.InvalidInputFile, stepLabel + refused));
+            }
+            var progress = new ProgressParser(step + 1, commands.Count, invocation.ExpectedSeconds(), p => running.Progress = p);
+            var result = await tools.RunFfmpegAsync(invocation, jobDir, command.VcpuCount, budget - ffmpegTime, inputNames, progress, ct);
             ffmpegTime += result.Elapsed;
             LogStep(step + 1, commands.Count, result.ExitCode, result.Elapsed.TotalSeconds);
-            var stepLabel = commands.Count > 1 ? $"Step {step + 1} of {commands.Count}: " : "";
             log.Add(commands.Count > 1 ? $"--- step {step + 1} of {commands.Count} ---\n" : "", result.StandardErrorTail);
             if (result.TimedOut)
             {
@@ -351,15 +359,13 @@ public sealed partial class JobProcessor(
     private const int FolderProbeLimit = 10;
 
     /// <summary>
-    /// OUTPUT_FOLDER: every regular file the command wrote in its directory (inputs excluded), zipped as
+    /// OUTPUT_FOLDER: every regular file the command wrote in its directory and its sub-folders (inputs excluded), zipped as
     /// <c>&lt;command_id&gt;.zip</c> under <see cref="OutputFolder.ZipAlias"/> and stored one by one as <c>out_1</c>, <c>out_2</c>… in name order.
     /// </summary>
     private async Task<Outcome> StoreFolderAsync(CommandRecord command, string jobDir, HashSet<string> inputNames, double ffmpegSeconds, CancellationToken ct)
     {
         // Links, FIFOs and directories are never stored: code in the sandbox could plant a link to a host file.
-        var outputs = Directory.EnumerateFiles(jobDir).Select(Path.GetFileName).OfType<string>()
-            .Where(n => !inputNames.Contains(n) && FileKinds.IsRegularFile(Path.Combine(jobDir, n)))
-            .Order(StringComparer.Ordinal).ToList();
+        var outputs = FileKinds.RegularFilesUnder(jobDir).Where(n => !inputNames.Contains(n)).ToList();
         if (outputs.Count == 0)
         {
             return new(ffmpegSeconds, [], new(ErrorCodes.OutputMissing,
@@ -427,9 +433,7 @@ public sealed partial class JobProcessor(
 
     /// <summary>The regular files a command wrote besides its declared outputs and its inputs: a playlist's segments and variant playlists.</summary>
     private static List<string> Companions(string jobDir, OriginalRequest request, HashSet<string> inputNames) =>
-        [.. Directory.EnumerateFiles(jobDir).Select(Path.GetFileName).OfType<string>()
-            .Where(n => !inputNames.Contains(n) && !request.OutputFiles.ContainsValue(n) && FileKinds.IsRegularFile(Path.Combine(jobDir, n)))
-            .Order(StringComparer.Ordinal)];
+        [.. FileKinds.RegularFilesUnder(jobDir).Where(n => !inputNames.Contains(n) && !request.OutputFiles.ContainsValue(n))];
 
     /// <summary>Stores a manifest and every file written next to it under one folder, described from the manifest's text.</summary>
     private async Task<IReadOnlyList<FileRecord>> StorePlaylistAsync(CommandRecord command, string jobDir, string alias, string manifest,

@@ -57,7 +57,7 @@ public sealed class JobRuntime
 
 /// <summary>
 /// Turns ffmpeg's <c>-progress pipe:1</c> blocks into <see cref="CommandProgress"/>. The percentage needs the output's
-/// expected length: the step's own <c>-t</c>/<c>-to</c> when it has one, else the first input's <c>Duration:</c> from the
+/// expected length: the step's own <c>-t</c>/<c>-to</c> when it has one (<see cref="Rendition.Core.Commands.FfmpegInvocation.ExpectedSeconds"/>), else the first input's <c>Duration:</c> from the
 /// header ffmpeg logs before it starts (read from stderr, so no extra ffprobe run is needed).
 /// </summary>
 public sealed class ProgressParser(int step, int steps, double? expectedSeconds, Action<CommandProgress> report)
@@ -118,28 +118,6 @@ public sealed class ProgressParser(int step, int steps, double? expectedSeconds,
             double? percent = total is > 0 ? Math.Round(Math.Min(100, _outTime * 100 / total.Value), 1) : null;
             report(new CommandProgress(end ? 100 : percent, Math.Round(_outTime, 3), _speed, step, steps));
         }
-    }
-
-    /// <summary>The length of the output a step asks for (<c>-t</c>, or <c>-to</c> minus <c>-ss</c>), in seconds, if it says.</summary>
-    public static double? Bound(IReadOnlyList<string> tokens)
-    {
-        double? t = null, to = null, ss = null;
-        for (var i = 0; i + 1 < tokens.Count; i++)
-        {
-            switch (tokens[i])
-            {
-                case "-t":
-                    t = ParseTime(tokens[i + 1]);
-                    break;
-                case "-to":
-                    to = ParseTime(tokens[i + 1]);
-                    break;
-                case "-ss":
-                    ss = ParseTime(tokens[i + 1]);
-                    break;
-            }
-        }
-        return t ?? (to is { } end ? end - (ss ?? 0) : null);
     }
 
     /// <summary>ffmpeg's time syntax: seconds ("12.5") or [HH:]MM:SS[.ms].</summary>

@@ -15,7 +15,9 @@ public class CommandPolicyEvaluateTests
         { "-i ../other-job/in.mp4 {{out_1}}", "../other-job/in.mp4" },
         { "-i {{in_1}} /tmp/out.mp4", "/tmp/out.mp4" },
         { "-i {{in_1}} ../out.mp4", "../out.mp4" },
-        { "-i {{in_1}} sub/out.mp4", "sub/out.mp4" },
+        { "-i {{in_1}} /out.mp4", "/out.mp4" },
+        { "-i {{in_1}} sub//out.mp4", "sub//out.mp4" },
+        { "-i {{in_1}} sub/../../out.mp4", "sub/../../out.mp4" },
         { @"-i 'C:\Windows\win.ini' {{out_1}}", @"C:\Windows\win.ini" },
         { "-i {{in_1}}/../../x.mp4 {{out_1}}", "{{in_1}}/../../x.mp4" },
         { "-i {{in_1}} -c copy 'out\n.mp4'", "control character" },
@@ -59,7 +61,10 @@ public class CommandPolicyEvaluateTests
         { "-i {{in_1}} -vf subtitles={{in_s}}:fontsdir=/root {{out_1}}", "/root" },
         { "-i {{in_1}} -vf drawtext=textfile=/etc/passwd {{out_1}}", "/etc/passwd" },
         { "-i {{in_1}} -vf drawtext=fontfile=/etc/shadow:text=x {{out_1}}", "/etc/shadow" },
-        { "-i {{in_1}} -vf drawtext=textfile=sub/secret.txt {{out_1}}", "sub/secret.txt" },
+        { "-i {{in_1}} -vf drawtext=textfile=sub/../../secret.txt {{out_1}}", "sub/../../secret.txt" },
+        { "-i {{in_1}} -vf drawtext=fontfile=/usr/share/fonts/../../../etc/passwd:text=x {{out_1}}", "/usr/share/fonts/../../../etc/passwd" },
+        { "-i {{in_1}} -vf drawtext=textfile=/usr/share/fonts/x.txt:text=x {{out_1}}", "/usr/share/fonts/x.txt" },
+        { "-i {{in_1}} -vf subtitles={{in_s}}:fontsdir=/usr/share/fontsX {{out_1}}", "/usr/share/fontsX" },
         { "-i {{in_1}} -vf lut3d=/etc/x.cube {{out_1}}", "/etc/x.cube" },
         { "-i {{in_1}} -vf lut1d=file=../x.cube {{out_1}}", "../x.cube" },
         { "-i {{in_1}} -vf removelogo=/etc/logo.png {{out_1}}", "/etc/logo.png" },
@@ -151,7 +156,7 @@ public class CommandPolicyEvaluateTests
         { "-c:v hevc_cuvid -i {{in_1}} {{out_1}}", "hevc_cuvid" },
         { "-i {{in_1}} -vcodec h264_vaapi {{out_1}}", "h264_vaapi" },
         { "-f lavfi -i:v 'ladspa=f=x.so' {{out_1}}", "-i:v" },
-        { "-f:v lavfi -i anullsrc=d=1 {{out_1}}", "-f:v" },
+        { "-f:v lavfi -i ladspa=f=x.so {{out_1}}", "ladspa" },
         // Endless sources with nothing to end them.
         { "-f lavfi -i testsrc2=s=64x64 -c:v libx264 {{out_1}}", "infinite source" },
         { "-f lavfi -i anullsrc {{out_a}}", "infinite source" },
@@ -233,6 +238,28 @@ public class CommandPolicyEvaluateTests
         "-i {{in_v}} -map 0:v -map \"[a]\" -filter_complex \"[0:a]asplit=2[a1][a2];[a1][a2]amix=inputs=2[a]\" -c:v copy {{out_v}}",
         "-hide_banner -nostats -loglevel error -i {{in_v}} -an -vcodec copy -bsf:v h264_mp4toannexb -f mpegts {{out_ts}}",
         "-f image2 -framerate 25 -pattern_type glob -i 'img_*.png' -c:v libx264 {{out_v}}",
+        // Everyday commands the first policy refused (issue 17).
+        "-i {{in_v}} -vf \"scale='iw / 2':-2\" {{out_v}}",
+        "-i {{in_a}} -i {{in_b}} -filter_complex \"overlay=x=(W - w) / 2:y=(H - h) / 2\" {{out_v}}",
+        "-i {{in_v}} -vf \"drawtext=fontfile=/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf:text=Hi\" {{out_v}}",
+        "-i {{in_v}} -vf \"subtitles={{in_s}}:fontsdir=/usr/share/fonts\" {{out_v}}",
+        "-i {{in_v}} -c:v libx264 -b:v 1M -pass 1 -f null /dev/null",
+        "-i {{in_v}} -map 0:v -map 0:v -map 0:a -map 0:a -c:v libx264 -c:a aac -f hls -var_stream_map \"v:0,a:0 v:1,a:1\" -master_pl_name {{out_playlist_m}} -hls_segment_filename stream_%v/seg_%03d.ts stream_%v/playlist.m3u8",
+        "-i {{in_v}} -c copy my..clip.mp4",
+        "-i {{in_v}} -c copy sub/out.mp4",
+        "-i {{in_v}} -vb 1M -vendor apl0 -c:v prores_ks {{out_v}}",
+        "-i {{in_a}} -c:a libopus -application audio {{out_a}}",
+        "-i {{in_v}} -target pal-dvd {{out_v}}",
+        "-i {{in_v}} -c:v libvpx-vp9 -dash 1 -f webm {{out_v}}",
+        "-i {{in_v}} -c:v ffv1 -slicecrc 1 {{out_v}}",
+        "-i {{in_a}} -f s24be {{out_a}}",
+        "-i {{in_a}} -f u16le {{out_a}}",
+        "-f s8 -ar 8000 -ac 1 -i {{in_raw}} {{out_a}}",
+        "-i {{in_s}} -f ttml {{out_t}}",
+        "-i {{in_v}} -c:v dnxhd -f mxf_opatom {{out_v}}",
+        "-noautorotate -i {{in_v}} -autoscale 0 -s 64x64 {{out_v}}",
+        "-f:v lavfi -i anullsrc=d=1 {{out_1}}",
+        "-i -8x8dct -c copy {{out_v}}",
     };
 
     [Theory]
@@ -318,7 +345,24 @@ public class CommandPolicyEvaluateTests
     [InlineData("-f lavfi -i anullsrc=duration=3 {{out_1}}", true)]
     [InlineData("-f lavfi -i anullsrc=stereo:44100:1024:3 {{out_1}}", true)]
     [InlineData("-f lavfi -i testsrc=64x64:25:2 {{out_1}}", true)]
-    [InlineData("-f lavfi -i mptestsrc {{out_1}}", true)]
+    [InlineData("-f lavfi -i mptestsrc {{out_1}}", false)]
+    [InlineData("-f lavfi -i mptestsrc=d=2 {{out_1}}", true)]
+    [InlineData("-f lavfi -i mptestsrc=25:2 {{out_1}}", true)]
+    [InlineData("-f lavfi -i sine=d=0 {{out_1}}", false)]
+    [InlineData("-f lavfi -i anoisesrc=d=0 {{out_1}}", false)]
+    [InlineData("-f lavfi -i color=d=0 {{out_1}}", true)]
+    [InlineData("-stream_loop 100 -i {{in_v}} {{out_1}}", true)]
+    [InlineData("-stream_loop 101 -i {{in_v}} {{out_1}}", false)]
+    [InlineData("-stream_loop 99999999999999999999 -i {{in_v}} {{out_1}}", false)]
+    [InlineData("-stream_loop 1000000 -i {{in_v}} -t 10 {{out_1}}", true)]
+    [InlineData("-stream_loop 1000000 -t 10 -i {{in_v}} {{out_1}}", true)]
+    [InlineData("-i {{in_v}} -vf loop=loop=-1:size=10 {{out_1}}", false)]
+    [InlineData("-i {{in_v}} -vf loop=-1:10 -t 5 {{out_1}}", true)]
+    [InlineData("-i {{in_v}} -af aloop=loop=1000:size=44100 {{out_1}}", false)]
+    [InlineData("-f lavfi -i \"movie={{in_v}}:loop=1000\" {{out_1}}", false)]
+    [InlineData("-f lavfi -i testsrc -t 2 {{out_1}} {{out_2}}", false)]
+    [InlineData("-f lavfi -i testsrc -t 2 {{out_1}} -t 2 {{out_2}}", true)]
+    [InlineData("-f lavfi -i testsrc -t 2 -i {{in_v}} {{out_1}}", false)]
     [InlineData("-f lavfi -i sierpinski,trim=end=2 {{out_1}}", true)]
     [InlineData("-f lavfi -i sierpinski,trim=start=2 {{out_1}}", false)]
     [InlineData("-f lavfi -i anullsrc -i {{in_v}} -shortest {{out_1}}", true)]
@@ -356,11 +400,18 @@ public class CommandPolicyEvaluateTests
     [InlineData("{{out_1}}.part", null)]
     [InlineData("", "empty")]
     [InlineData("-", "standard")]
-    [InlineData("a/b.mp4", "'/'")]
-    [InlineData("a\\b.mp4", "'/'")]
+    [InlineData("a/b.mp4", null)]
+    [InlineData("stream_%v/seg_%03d.ts", null)]
+    [InlineData("./a.mp4", null)]
+    [InlineData("a..b.mp4", null)]
+    [InlineData("my..clip.mp4", null)]
+    [InlineData("-x.mp4", null)]
+    [InlineData("a\\b.mp4", "'\\'")]
+    [InlineData("/a.mp4", "absolute")]
+    [InlineData("a//b.mp4", "empty")]
+    [InlineData("a/", "empty")]
     [InlineData("..", "parent")]
-    [InlineData("a..b.mp4", "parent")]
-    [InlineData("-x.mp4", "start with '-'")]
+    [InlineData("a/../b", "parent")]
     [InlineData("file:x", "protocol")]
     [InlineData("x:", "protocol")]
     [InlineData("SUBFILE,,start,0,,:x", "protocol")]

@@ -300,7 +300,6 @@ public class CommandValidatorTests
     [InlineData("/x.mp4")]
     [InlineData(".hidden")]
     [InlineData("-x.mp4")]
-    [InlineData("x..mp4")]
     [InlineData("out put.mp4")]
     [InlineData("out.mp4\n")]
     [InlineData("")]

@@ -1,3 +1,4 @@
+using Rendition.Core.Commands;
 using System.Net;
 using System.Net.Sockets;
 using Rendition.Core;
@@ -31,7 +32,7 @@ public sealed class SandboxTests : IDisposable
     }
 
     private Task<ProcessResult> Ffmpeg(params string[] tokens) =>
-        _tools.RunFfmpegAsync(tokens, _job, 1, TimeSpan.FromSeconds(30), new HashSet<string>(), null, CancellationToken.None);
+        _tools.RunArgumentsAsync([.. FfmpegInvocation.Prelude(FfmpegInvocation.RunLogLevel), .. tokens], _job, 1, TimeSpan.FromSeconds(30), new HashSet<string>(), null, CancellationToken.None);
 
     private Task<ProcessResult> Shell(string script) =>
         ProcessRunner.RunAsync(_sandbox.Wrap("/bin/sh", ["-c", script], _job, []), _job, TimeSpan.FromSeconds(30), new ProcessWatch { CaptureStdout = true }, CancellationToken.None);

@@ -47,15 +47,24 @@ public static partial class CommandPolicy
     [GeneratedRegex(@"(?<![A-Za-z0-9+.\-])subfile,", RegexOptions.CultureInvariant | RegexOptions.IgnoreCase)]
     private static partial Regex SubfileRegex();
 
-    [GeneratedRegex(@"(^|[=:,;|'""\[\s(<>])[/\\]", RegexOptions.CultureInvariant)]
-    private static partial Regex AbsolutePathRegex();
+    // Where one value of a nested list ends (key=value lists, filter arguments, '|' lists): a path can only start there.
+    // White space is not one of them: "iw / 2" is a division, not a path.
+    private static readonly char[] ValueSeparators = ['=', ':', ',', ';', '|', '[', '(', '<', '>'];
 
-    [GeneratedRegex(@"(^|[/\\=:,;|'""\[\s(<>])\.\.($|[/\\:,;|'""\]\s)<>])", RegexOptions.CultureInvariant)]
-    private static partial Regex ParentDirRegex();
+    private static readonly char[] SegmentTrim = [' ', '\t', '\r', '\n', '\'', '"'];
 
-    /// <summary>Returns a human-readable reason when the token is refused, else null.</summary>
+    /// <summary>The read-only tree of system fonts a font option may name (bound read-only in the sandbox with /usr).</summary>
+    public const string SystemFonts = "/usr/share/fonts";
+
+    /// <summary>Returns a human-readable reason when the value is refused, else null.</summary>
+    /// <remarks>
+    /// A value is judged as ffmpeg's nested parsers would read it: split where a nested list separates its values
+    /// (<c>= : , ; | [ ( &lt; &gt;</c>), each piece trimmed of white space and quotes; a piece that starts with '/' or '\'
+    /// is an absolute path, and a <c>..</c> path component is a parent reference (<c>my..clip.mp4</c> is neither).
+    /// </remarks>
     public static string? Check(string token)
     {
+        ArgumentNullException.ThrowIfNull(token);
         if (ForbiddenOptions.Contains(token))
         {
             return $"option '{token}' is not allowed";
@@ -80,14 +89,16 @@ public static partial class CommandPolicy
             {
                 return $"'{Shorten(token)}' uses the 'subfile' protocol, which is not allowed";
             }
-            if (AbsolutePathRegex().IsMatch(text))
-            {
-                return $"'{Shorten(token)}' contains an absolute path; only files of this command may be used";
-            }
-            if (ParentDirRegex().IsMatch(text))
-            {
-                return $"'{Shorten(token)}' refers to a parent directory ('..')";
-            }
+        }
+        // Backslashes are path separators here as well as escapes: "..\x" and "\etc" are judged on the raw text.
+        var pieces = token.Split(ValueSeparators).Select(p => p.Trim(SegmentTrim)).ToList();
+        if (pieces.Any(p => p.StartsWith('/') || p.StartsWith('\\')))
+        {
+            return $"'{Shorten(token)}' contains an absolute path; only files of this command may be used";
+        }
+        if (pieces.Any(p => p.Split('/', '\\').Any(c => c.Trim(SegmentTrim) == "..")))
+        {
+            return $"'{Shorten(token)}' refers to a parent directory ('..')";
         }
         return null;
     }
@@ -99,31 +110,16 @@ public static partial class CommandPolicy
     private static partial Regex SizeRegex();
 
     /// <summary>
-    /// Judges a whole tokenised command (a leading "ffmpeg" removed, placeholders not yet substituted): every
-    /// option must be on the allowlist, every file a placeholder or a plain name in the job directory, every
-    /// <c>-f</c> an ordinary (de)muxer, every filter graph free of plugin, network and outside-file filters, every
-    /// generator bounded and every frame size sane. Returns every refusal found; an empty list means allowed.
+    /// Judges a whole tokenised command (a leading "ffmpeg" removed, placeholders not yet substituted). Same as
+    /// <see cref="FfmpegCommand.Parse(IReadOnlyList{string})"/>'s violations.
     /// </summary>
-    /// <remarks>
-    /// Decisions: <c>-</c> (standard input/output) is refused everywhere except as the output of <c>-f null</c>,
-    /// which writes nothing (the usual first pass of a two-pass encode); <c>sendcmd</c>/<c>asendcmd</c> are refused
-    /// outright, since their commands could change other filters' file options after this check; an endless source
-    /// (a generator without <c>d=</c>, <c>-stream_loop -1</c>, <c>-loop 1</c>) is accepted when the command has
-    /// <c>-t</c>/<c>-to</c>/<c>-frames</c>/<c>-fs</c> anywhere, <c>-shortest</c> with at least one finite input,
-    /// or a <c>trim</c>/<c>atrim</c> with an end later in the generator's own chain.
-    /// </remarks>
-    public static IReadOnlyList<PolicyViolation> Evaluate(IReadOnlyList<string> tokens)
-    {
-        ArgumentNullException.ThrowIfNull(tokens);
-        var walk = new CommandWalk();
-        walk.Run(tokens);
-        return walk.Violations;
-    }
+    public static IReadOnlyList<PolicyViolation> Evaluate(IReadOnlyList<string> tokens) => FfmpegCommand.Parse(tokens).Violations;
 
     /// <summary>
-    /// Why <paramref name="value"/> may not be used as a file name, or null: it must be a placeholder or a plain
-    /// name in the job directory (no '/', '\\', '..', leading '-', protocol prefix or control character; <c>%d</c>
-    /// patterns are fine). Placeholders may appear inside the name.
+    /// Why <paramref name="value"/> may not be used as a job file name, or null: it must be a placeholder or a relative
+    /// path inside the job directory: '/' separates folders, but no leading '/', no empty component and no <c>..</c>
+    /// component; no '\\', protocol prefix, control character, nor <c>-</c> alone (standard input or output). Names may
+    /// start with '-' (the runner writes every file name as <c>./name</c>) and hold <c>%d</c> patterns and placeholders.
     /// </summary>
     public static string? FileNameProblem(string value)
     {
@@ -141,14 +137,6 @@ public static partial class CommandPolicy
         {
             return "it contains a control character";
         }
-        if (v.Contains("..", StringComparison.Ordinal))
-        {
-            return "it refers to a parent directory ('..')";
-        }
-        if (v[0] == '-')
-        {
-            return "a file name may not start with '-'";
-        }
         if (v.Contains("://", StringComparison.Ordinal))
         {
             return "it is a URL; pass remote files in input_files";
@@ -157,11 +145,47 @@ public static partial class CommandPolicy
         {
             return "it selects a protocol ('name:'); only files of this command may be used";
         }
-        if (v.Contains('/', StringComparison.Ordinal) || v.Contains('\\', StringComparison.Ordinal))
+        if (v.Contains('\\', StringComparison.Ordinal))
         {
-            return "only {{placeholders}} and plain file names in the job directory may be used (no '/' or '\\')";
+            return "only {{placeholders}} and file names in the job directory may be used (no '\\'; folders are separated by '/')";
+        }
+        if (v.StartsWith('/'))
+        {
+            return "it is an absolute path; only {{placeholders}} and file names in the job directory may be used";
+        }
+        var parts = v.Split('/');
+        if (parts.Contains(".."))
+        {
+            return "it refers to a parent directory ('..')";
+        }
+        if (parts.Any(p => p.Length == 0))
+        {
+            return "it has an empty folder name ('//' or a trailing '/')";
         }
         return null;
+    }
+
+    /// <summary>
+    /// Why <paramref name="value"/> may not name a font, or null: a job file (as <see cref="FileNameProblem"/>) or a path
+    /// under <see cref="SystemFonts"/> with no <c>.</c> or <c>..</c> component, no empty component and no '\\'.
+    /// </summary>
+    public static string? FontPathProblem(string value)
+    {
+        ArgumentNullException.ThrowIfNull(value);
+        return IsSystemFontPath(value) ? null : FileNameProblem(value);
+    }
+
+    /// <summary>True for a normalised path inside <see cref="SystemFonts"/> (or that folder itself).</summary>
+    public static bool IsSystemFontPath(string value)
+    {
+        ArgumentNullException.ThrowIfNull(value);
+        if (!(value == SystemFonts || value.StartsWith(SystemFonts + "/", StringComparison.Ordinal)))
+        {
+            return false;
+        }
+        var rest = value[SystemFonts.Length..].TrimEnd('/');
+        return !value.Any(char.IsControl) && !value.Contains('\\', StringComparison.Ordinal) && !value.Contains(':', StringComparison.Ordinal)
+            && rest.Split('/').Skip(1).All(p => p.Length > 0 && p != "." && p != "..");
     }
 
     /// <summary>Why a <c>WxH</c> size is too large, or null (also null when the value is not a numeric size).</summary>
@@ -187,39 +211,53 @@ public static partial class CommandPolicy
         return null;
     }
 
-    private static string Shorten(string s) => s.Length <= 80 ? s : string.Concat(s.AsSpan(0, 77), "...");
+    internal static string Shorten(string s) => s.Length <= 80 ? s : string.Concat(s.AsSpan(0, 77), "...");
 
-    /// <summary>One pass over a command's argv, collecting violations.</summary>
-    private sealed class CommandWalk
+    /// <summary>The largest loop count treated as finite (<c>-stream_loop</c>, <c>movie</c>'s and <c>loop</c>'s <c>loop=</c>).</summary>
+    /// <remarks>
+    /// Repeating an input a hundred times covers every real use (a jingle, a background to fill a length); counts
+    /// beyond that only stand in for "forever" and would keep a worker busy until the time limit, so they need a bound
+    /// like an endless source.
+    /// </remarks>
+    public const int MaxLoopCount = 100;
+
+    /// <summary>Judges a split command: every option, file, format and filter graph; fills in the files it names.</summary>
+    internal sealed class Judge(List<PolicyViolation> violations)
     {
-        // Options seen since the last input or output: ffmpeg applies them to the next -i or output file.
-        private readonly List<(string Name, string Value)> pending = [];
         private readonly List<string> endless = [];
-        private bool bounded;
+        private readonly List<FileReference> files = [];
         private bool shortest;
         private bool finiteInput;
+        private bool allOutputsBounded = true;
 
-        public List<PolicyViolation> Violations { get; } = [];
+        public IReadOnlyList<FileReference> Files => files;
 
-        public void Run(IReadOnlyList<string> tokens)
+        private void Add(string message) => violations.Add(new PolicyViolation(ForbiddenOption, message));
+
+        public void Run(CommandSplit split)
         {
-            for (var i = 0; i < tokens.Count; i++)
+            foreach (var option in split.Global)
             {
-                var token = tokens[i];
-                if (token.Length > 1 && token[0] == '-')
-                {
-                    i = Option(tokens, i);
-                }
-                else
-                {
-                    Output(token);
-                }
+                JudgeOption(option);
             }
-            if (Pending("f") is { } trailingFormat)
+            foreach (var input in split.Inputs)
+            {
+                JudgeInput(input);
+            }
+            foreach (var output in split.Outputs)
+            {
+                JudgeOutput(output);
+            }
+            foreach (var option in split.Trailing)
+            {
+                JudgeOption(option);
+            }
+            if (Last(split.Trailing, "f") is { } trailingFormat)
             {
                 JudgeFormat(trailingFormat, output: true);
             }
-            if (!bounded && !(shortest && finiteInput))
+            var outputsBounded = split.Outputs.Count > 0 && allOutputsBounded;
+            if (!outputsBounded && !(shortest && finiteInput))
             {
                 foreach (var what in endless)
                 {
@@ -228,78 +266,155 @@ public static partial class CommandPolicy
             }
         }
 
-        private void Add(string message) => Violations.Add(new PolicyViolation(ForbiddenOption, message));
+        private static string? Last(IEnumerable<CommandOption> options, string name) =>
+            options.LastOrDefault(o => o.Name == name && o.Match != OptionMatch.Negated)?.Value;
 
-        private string? Pending(string name)
+        private static bool HasBound(IEnumerable<CommandOption> options) =>
+            options.Any(o => FfmpegOptions.BoundOptions.Contains(o.Name) && o.Value is not null);
+
+        private void JudgeInput(CommandInput input)
         {
-            string? value = null;
-            foreach (var (n, v) in pending)
+            foreach (var option in input.Options)
             {
-                if (n == name)
+                JudgeOption(option);
+            }
+            var format = Last(input.Options, "f");
+            if (format is not null)
+            {
+                JudgeFormat(format, output: false);
+            }
+            var boundedHere = HasBound(input.Options);
+            if (input.Graph is { } graph)
+            {
+                var finite = JudgeGraph(graph, "'-f lavfi -i'", boundedHere);
+                finiteInput |= finite || boundedHere;
+                return;
+            }
+            if (FileNameProblem(input.Source) is { } problem)
+            {
+                Add($"input '-i {Shorten(input.Source)}' is not allowed: {problem}");
+            }
+            files.Add(new FileReference(input.Source, FileRole.Read, "input"));
+            var streamLoop = Last(input.Options, "stream_loop");
+            var loop = Last(input.Options, "loop");
+            if ((streamLoop is not null && IsEndlessCount(streamLoop)) || (loop is not null && loop.Trim() != "0"))
+            {
+                if (!boundedHere)
                 {
-                    value = v; // the last one wins, as in ffmpeg
+                    endless.Add($"input '{Shorten(input.Source)}', looped by -stream_loop/-loop,");
                 }
             }
-            return value;
+            else
+            {
+                finiteInput = true;
+            }
         }
 
-        // Returns the index of the last token consumed.
-        private int Option(IReadOnlyList<string> tokens, int i)
-        {
-            var token = tokens[i];
-            var raw = token[1..];
-            var colon = raw.IndexOf(':', StringComparison.Ordinal);
-            var name = colon < 0 ? raw : raw[..colon];
-            var shown = "-" + Shorten(name);
+        // A loop count that never ends: negative (forever), past MaxLoopCount, or too large to read.
+        private static bool IsEndlessCount(string value) =>
+            !long.TryParse(value.Trim(), NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var n) || n < 0 || n > MaxLoopCount;
 
-            if (name.StartsWith('/'))
+        private void JudgeOutput(CommandOutput output)
+        {
+            foreach (var option in output.Options)
             {
-                Add($"option '{shown}' is not allowed: a '/' prefix loads the option's value from a file");
-                return Math.Min(i + 1, tokens.Count - 1);
+                JudgeOption(option);
             }
-            if (FfmpegOptions.Refused.TryGetValue(name, out var refused))
+            shortest |= output.Options.Any(o => o.Name == "shortest" && o.Match == OptionMatch.Option);
+            allOutputsBounded &= HasBound(output.Options);
+            var format = OutputFormat(output.Options);
+            if (format is not null)
+            {
+                JudgeFormat(format, output: true);
+            }
+            if (output.IsDiscard)
+            {
+                if (format != "null")
+                {
+                    Add($"output '{output.Target}'{(output.Target == "-" ? " (standard output)" : "")} is not allowed; only '-f null {output.Target}' may use it (it writes nothing, e.g. the first pass of a two-pass encode)");
+                }
+                return;
+            }
+            if (FileNameProblem(output.Target) is { } problem)
+            {
+                Add($"output '{Shorten(output.Target)}' is not allowed: {problem}");
+            }
+            files.Add(new FileReference(output.Target, FileRole.Write, "output"));
+        }
+
+        // The muxer of an output: the last -f, or the one -target selects, whichever comes later (ffmpeg applies them in order).
+        private static string? OutputFormat(IEnumerable<CommandOption> options)
+        {
+            string? format = null;
+            foreach (var o in options)
+            {
+                if (o.Name == "f" && o.Value is not null)
+                {
+                    format = o.Value;
+                }
+                else if (o.Name == "target" && o.Value is not null)
+                {
+                    format = TargetFormat(o.Value) ?? format;
+                }
+            }
+            return format;
+        }
+
+        private static string? TargetFormat(string target)
+        {
+            var name = target;
+            foreach (var prefix in new[] { "pal-", "ntsc-", "film-" })
+            {
+                if (name.StartsWith(prefix, StringComparison.Ordinal))
+                {
+                    name = name[prefix.Length..];
+                    break;
+                }
+            }
+            return FfmpegOptions.Targets.GetValueOrDefault(name);
+        }
+
+        private void JudgeOption(CommandOption option)
+        {
+            var shown = "-" + Shorten(option.Name);
+            if (option.Match == OptionMatch.Negated)
+            {
+                // "-nostdin" turns off what "-stdin" would turn on: allowed even though "-stdin" itself is not.
+                if (option.Name != "stdin" && !FfmpegOptions.Allowed.ContainsKey(option.Name))
+                {
+                    Add($"option '{Shorten(option.Flag)}' is not allowed");
+                }
+                return;
+            }
+            if (FfmpegOptions.Refused.TryGetValue(option.Name, out var refused))
             {
                 Add($"option '{shown}' is not allowed: {refused.Reason}");
-                return Math.Min(i + refused.Arity, tokens.Count - 1);
+                return;
             }
-            if (!FfmpegOptions.Allowed.TryGetValue(name, out var kind))
+            if (!FfmpegOptions.Allowed.TryGetValue(option.Name, out var kind))
             {
                 Add($"option '{shown}' is not allowed");
-                // Its arity is unknown: take the next token as its value unless it is an option, so that the value is
-                // not also reported as an output.
-                return i + 1 < tokens.Count && !(tokens[i + 1].Length > 1 && tokens[i + 1][0] == '-') ? i + 1 : i;
+                return;
             }
-            if (colon >= 0 && kind is OptionKind.Input or OptionKind.Format)
+            if (option.Value is not { } value)
             {
-                // ffmpeg only treats exactly "-i" as an input; a stream specifier would make the two readings differ.
-                Add($"option '-{Shorten(raw)}' is not allowed: '-{name}' takes no stream specifier");
-                return Math.Min(i + 1, tokens.Count - 1);
+                shortest |= option.Name == "shortest";
+                return;
             }
-            if (kind == OptionKind.Flag)
-            {
-                shortest |= name == "shortest";
-                pending.Add((name, ""));
-                return i;
-            }
-            if (i + 1 >= tokens.Count)
-            {
-                return i; // ffmpeg refuses a missing value itself
-            }
-
-            var value = tokens[i + 1];
             switch (kind)
             {
-                case OptionKind.Input:
-                    Input(value);
-                    return i + 1;
                 case OptionKind.Graph:
-                    CheckGraph(value, $"'{shown}'");
+                    if (option.Graph is { } graph)
+                    {
+                        JudgeGraph(graph, $"'{shown}'", bounded: false);
+                    }
                     break;
                 case OptionKind.Path:
                     if (FileNameProblem(value) is { } pathProblem)
                     {
                         Add($"option '{shown}' value '{Shorten(value)}' is not allowed: {pathProblem}");
                     }
+                    files.Add(new FileReference(value, option.Name == "passlogfile" ? FileRole.ReadWrite : FileRole.Write, $"option '{shown}'"));
                     break;
                 case OptionKind.Size:
                     if (SizeProblem(value) is { } sizeProblem)
@@ -329,66 +444,18 @@ public static partial class CommandPolicy
                         Add($"option '{shown}' value '{Shorten(value)}' is not allowed: {FormatReason(value, output: true)}");
                     }
                     break;
+                case OptionKind.Target:
+                    if (TargetFormat(value) is null)
+                    {
+                        Add($"option '{shown}' value '{Shorten(value)}' is not allowed: use vcd, svcd, dvd, dv or dv50, optionally with pal-, ntsc- or film-");
+                    }
+                    break;
                 case OptionKind.Format:
                 case OptionKind.Text:
+                case OptionKind.Flag:
                 default:
                     break;
             }
-            bounded |= FfmpegOptions.BoundOptions.Contains(name);
-            pending.Add((name, value));
-            return i + 1;
-        }
-
-        private void Input(string value)
-        {
-            var format = Pending("f");
-            if (format is not null)
-            {
-                JudgeFormat(format, output: false);
-            }
-            if (format == "lavfi")
-            {
-                finiteInput |= CheckGraph(value, "'-f lavfi -i'");
-            }
-            else
-            {
-                if (FileNameProblem(value) is { } problem)
-                {
-                    Add($"input '-i {Shorten(value)}' is not allowed: {problem}");
-                }
-                var streamLoop = Pending("stream_loop");
-                var loop = Pending("loop");
-                if ((streamLoop is not null && streamLoop.TrimStart().StartsWith('-')) || (loop is not null && loop.Trim() != "0"))
-                {
-                    endless.Add($"input '{Shorten(value)}', looped by -stream_loop/-loop,");
-                }
-                else
-                {
-                    finiteInput = true;
-                }
-            }
-            pending.Clear();
-        }
-
-        private void Output(string value)
-        {
-            var format = Pending("f");
-            if (format is not null)
-            {
-                JudgeFormat(format, output: true);
-            }
-            if (value == "-")
-            {
-                if (format != "null")
-                {
-                    Add("output '-' (standard output) is not allowed; only '-f null -' may use it");
-                }
-            }
-            else if (FileNameProblem(value) is { } problem)
-            {
-                Add($"output '{Shorten(value)}' is not allowed: {problem}");
-            }
-            pending.Clear();
         }
 
         private void JudgeFormat(string format, bool output)
@@ -407,33 +474,26 @@ public static partial class CommandPolicy
                     ? reason
                     : $"it is not an allowed {(output ? "output" : "input")} format";
 
-        // Checks every filter of a graph; returns false when it holds an endless source.
-        private bool CheckGraph(string description, string where)
+        // Checks every filter of a graph; returns false when it holds an endless source (not counting a bound on its input).
+        private bool JudgeGraph(FilterGraph graph, string where, bool bounded)
         {
-            FilterGraph graph;
-            try
-            {
-                graph = FilterGraph.Parse(description);
-            }
-            catch (FormatException e)
-            {
-                Add($"the filter graph of {where} cannot be parsed: {e.Message}");
-                return true;
-            }
             var finite = true;
             foreach (var chain in graph.Chains)
             {
                 for (var k = 0; k < chain.Filters.Count; k++)
                 {
                     var filter = chain.Filters[k];
-                    if (!CheckFilter(filter, where))
+                    if (!JudgeFilter(filter, where))
                     {
                         continue;
                     }
                     if (IsEndless(filter) && !IsTrimmedLater(chain, k))
                     {
-                        endless.Add($"'{Shorten(filter.Name)}' in {where}");
                         finite = false;
+                        if (!bounded)
+                        {
+                            endless.Add($"'{Shorten(filter.Name)}' in {where}");
+                        }
                     }
                 }
             }
@@ -441,7 +501,7 @@ public static partial class CommandPolicy
         }
 
         // Returns false when the filter itself is refused.
-        private bool CheckFilter(FilterNode filter, string where)
+        private bool JudgeFilter(FilterNode filter, string where)
         {
             var name = filter.Name;
             var shown = $"filter '{Shorten(name)}' in {where}";
@@ -450,7 +510,7 @@ public static partial class CommandPolicy
                 Add($"{shown} is not allowed: {refused}");
                 return false;
             }
-            FilterRules.FileOptions.TryGetValue(name, out var files);
+            FilterRules.FileOptions.TryGetValue(name, out var fileOptions);
             FilterRules.TextOptions.TryGetValue(name, out var text);
             var lower = name.ToLowerInvariant();
             foreach (var arg in filter.Arguments)
@@ -467,12 +527,21 @@ public static partial class CommandPolicy
                     Add($"{shown}: option '{Shorten(key)}' is not allowed: {why}");
                     continue;
                 }
-                var isFile = files is not null && (key is null ? arg.Position >= 0 && files.Positions.Contains(arg.Position) : files.Keys.Contains(key));
-                if (isFile || (key is not null && LooksLikeFileOption(key)))
+                var fileKey = fileOptions is null ? null
+                    : key is null ? fileOptions.KeyAt(arg.Position)
+                    : fileOptions.Keys.Contains(key) ? key : null;
+                if (fileKey is not null || (key is not null && LooksLikeFileOption(key)))
                 {
-                    if (FileNameProblem(arg.Value) is { } problem)
+                    var optionName = fileKey ?? key!;
+                    var font = FilterRules.IsFontOption(lower, optionName);
+                    if ((font ? FontPathProblem(arg.Value) : FileNameProblem(arg.Value)) is { } problem)
                     {
                         Add($"{shown}: {option} '{Shorten(arg.Value)}' is not allowed: {problem}");
+                    }
+                    else
+                    {
+                        var role = FilterRules.IsWrittenFile(lower, optionName) ? FileRole.Write : FileRole.Read;
+                        files.Add(new FileReference(arg.Value, role, $"filter '{Shorten(name)}'", System: font && IsSystemFontPath(arg.Value)));
                     }
                 }
                 else if (text.Keys is not null && (key is null ? arg.Position == text.Position : text.Keys.Contains(key)))
@@ -511,6 +580,7 @@ public static partial class CommandPolicy
 
         private static readonly string[] MovieFormatKeys = ["format_name", "f"];
         private static readonly string[] MovieLoopKeys = ["loop"];
+        private static readonly string[] LoopKeys = ["loop"];
         private static readonly string[] WidthKeys = ["w", "width"];
         private static readonly string[] HeightKeys = ["h", "height"];
 
@@ -528,17 +598,29 @@ public static partial class CommandPolicy
 
         private static bool IsEndless(FilterNode filter)
         {
+            var lower = filter.Name.ToLowerInvariant();
             if (FilterRules.BoundedByDuration.TryGetValue(filter.Name, out var bound))
             {
                 var d = filter.Find(bound.Keys, bound.Position);
-                return d is null || d.Length == 0 || d.TrimStart().StartsWith('-');
+                if (d is null)
+                {
+                    return true;
+                }
+                // A negative duration is "forever" for every source; zero too for those that say so (sine, anoisesrc…).
+                var seconds = FfmpegInvocation.ParseTime(d);
+                return seconds is null || seconds < 0 || (seconds == 0 && FilterRules.ZeroDurationIsEndless.Contains(filter.Name));
             }
             if (FilterRules.EndlessSources.Contains(filter.Name))
             {
                 return true;
             }
-            // movie/amovie: loop=0 repeats the file forever.
-            return filter.Name.ToLowerInvariant() is "movie" or "amovie" && filter.Find(MovieLoopKeys, 5)?.Trim() == "0";
+            // movie/amovie: loop=0 repeats the file forever; the loop/aloop filters: loop=-1 does.
+            return lower switch
+            {
+                "movie" or "amovie" => filter.Find(MovieLoopKeys, 5) is { } movieLoop && (movieLoop.Trim() == "0" || IsEndlessCount(movieLoop)),
+                "loop" or "aloop" => filter.Find(LoopKeys, 0) is { } count && IsEndlessCount(count),
+                _ => false,
+            };
         }
 
         private static bool IsTrimmedLater(FilterChain chain, int index)

@@ -15,7 +15,8 @@ public sealed partial class CommandValidator(RenditionOptions options, IBlobStor
     public const int MaxMetadataKeys = 10;
     public const int MaxCommandLength = 65536;
 
-    [GeneratedRegex(@"^[A-Za-z0-9_][A-Za-z0-9_\-]*(\.[A-Za-z0-9_\-]+)*\z", RegexOptions.CultureInvariant)]
+    // Dots anywhere after the first character: "my..clip.mp4" is a file name; only a ".." path component is a parent reference.
+    [GeneratedRegex(@"^[A-Za-z0-9_][A-Za-z0-9_.\-]*\z", RegexOptions.CultureInvariant)]
     private static partial Regex OutputFileNameRegex();
 
     public const int MaxChainSteps = 10;
@@ -241,9 +242,9 @@ public sealed partial class CommandValidator(RenditionOptions options, IBlobStor
                 {
                     errors.Add(new(field, "output aliases must start with 'out_' and contain only letters, digits and '_'"));
                 }
-                else if (string.IsNullOrEmpty(name) || name.Length > 255 || !OutputFileNameRegex().IsMatch(name) || name.Contains("..", StringComparison.Ordinal))
+                else if (string.IsNullOrEmpty(name) || name.Length > 255 || !OutputFileNameRegex().IsMatch(name))
                 {
-                    errors.Add(new(field, "must be a plain file name (letters, digits, '_', '-', and '.' before the extension)"));
+                    errors.Add(new(field, "must be a plain file name (letters, digits, '_', '-' and '.', starting with a letter, digit or '_')"));
                 }
                 else if (!names.Add(name))
                 {
@@ -259,8 +260,9 @@ public sealed partial class CommandValidator(RenditionOptions options, IBlobStor
     }
 
     /// <summary>
-    /// Tokenises each command and checks placeholders and the command policy: every placeholder declared, every
-    /// declared alias used, and in a chain an <c>{{out_x}}</c> read (as an input) only after an earlier step wrote it.
+    /// Parses each command (<see cref="FfmpegCommand.Parse(string)"/>, the same function the runner uses) and checks
+    /// placeholders against the typed invocation: every placeholder declared, every declared alias used, an <c>{{in_x}}</c>
+    /// never written, and in a chain an <c>{{out_x}}</c> read (as an input or by a filter) only after an earlier step wrote it.
     /// </summary>
     public static void ValidateCommands(IReadOnlyList<string> commands, string field, bool chained, IReadOnlyCollection<string> inputs,
         IReadOnlyCollection<string> outputs, string prefix, List<ValidationDetail> errors)
@@ -278,55 +280,49 @@ public sealed partial class CommandValidator(RenditionOptions options, IBlobStor
                 allParsed = false;
                 continue;
             }
-            List<string> tokens;
-            try
+            var parsed = FfmpegCommand.Parse(command);
+            if (parsed.SyntaxError is { } syntax)
             {
-                tokens = CommandTokenizer.Tokenize(command);
-            }
-            catch (FormatException e)
-            {
-                errors.Add(new(name, $"cannot be parsed: {e.Message}"));
-                allParsed = false;
+                errors.Add(new(name, syntax));
+                allParsed &= parsed.Invocation is not null || syntax == "is empty";
                 continue;
             }
-            if (tokens.Count > 0 && tokens[0] == "ffmpeg")
+            var invocation = parsed.Invocation!;
+            foreach (var alias in invocation.Texts.SelectMany(Placeholders.Find).Distinct())
             {
-                tokens.RemoveAt(0);
-            }
-            if (tokens.Count == 0)
-            {
-                errors.Add(new(name, "is empty"));
-                continue;
+                if (!inputs.Contains(alias) && !outputs.Contains(alias))
+                {
+                    errors.Add(new(name, $"uses placeholder {{{{{alias}}}}}, which is not declared in input_files or output_files"));
+                    continue;
+                }
+                used.Add(alias);
             }
             var writtenHere = new List<string>();
-            for (var t = 0; t < tokens.Count; t++)
+            foreach (var file in invocation.Files)
             {
-                var isInput = t > 0 && tokens[t - 1] == "-i";
-                foreach (var alias in Placeholders.Find(tokens[t]))
+                foreach (var alias in Placeholders.Find(file.Name))
                 {
-                    if (!inputs.Contains(alias) && !outputs.Contains(alias))
+                    if (file.Role == FileRole.Write && inputs.Contains(alias))
                     {
-                        errors.Add(new(name, $"uses placeholder {{{{{alias}}}}}, which is not declared in input_files or output_files"));
-                        continue;
+                        errors.Add(new(name, $"writes {{{{{alias}}}}} ({file.Where}), which is an input"));
                     }
-                    used.Add(alias);
-                    if (!outputs.Contains(alias))
+                    else if (!outputs.Contains(alias))
                     {
                         continue;
                     }
-                    if (!isInput)
+                    else if (file.Role != FileRole.Read)
                     {
                         writtenHere.Add(alias);
                     }
                     else if (!written.Contains(alias))
                     {
                         errors.Add(new(name, chained
-                            ? $"reads {{{{{alias}}}}} before an earlier step writes it"
-                            : $"reads the output {{{{{alias}}}}} as an input"));
+                            ? $"reads {{{{{alias}}}}} ({file.Where}) before an earlier step writes it"
+                            : $"reads the output {{{{{alias}}}}} ({file.Where}) as an input"));
                     }
                 }
             }
-            foreach (var violation in CommandPolicy.Evaluate(tokens))
+            foreach (var violation in parsed.Violations)
             {
                 errors.Add(new(name, violation.Message) { IsPolicy = true });
             }

@@ -32,13 +32,20 @@ internal enum OptionKind
     /// <summary>A codec name: software codecs only (hardware codecs open devices).</summary>
     Codec,
 
-    /// <summary><c>-i</c>: an input file, or a filter graph after <c>-f lavfi</c>.</summary>
-    Input,
+    /// <summary><c>-target</c>: sets the output's format (and codec settings) for a disc standard.</summary>
+    Target,
 }
 
 /// <summary>The command policy's tables: which ffmpeg options, formats and filters a tenant may use.</summary>
 internal static class FfmpegOptions
 {
+    // Headerless PCM: the raw sample formats of libavformat's pcm (de)muxers.
+    private static readonly string[] RawPcm =
+    [
+        "alaw", "mulaw", "f32be", "f32le", "f64be", "f64le", "s8", "u8", "s16be", "s16le", "u16be", "u16le", "s24be",
+        "s24le", "u24be", "u24le", "s32be", "s32le", "u32be", "u32le",
+    ];
+
     /// <summary>
     /// Every option a tenant may use (the name without '-' and without a stream specifier) and how its value is
     /// treated. Anything else is refused: an allowlist, so options added by future ffmpeg versions stay refused
@@ -104,7 +111,7 @@ internal static class FfmpegOptions
         "mjpeg", "rawvideo", "yuv4mpegpipe", "h264", "hevc", "ivf", "obu", "s16le", "s16be", "s24le", "s32le",
         "f32le", "f64le", "u8", "mulaw", "alaw", "ffmetadata", "srt", "ass", "webvtt", "microdvd", "subviewer",
         "sami", "lrc", "scc", "mpl2", "sup", "lavfi",
-    }.ToFrozenSet(StringComparer.Ordinal);
+    }.Concat(RawPcm).ToFrozenSet(StringComparer.Ordinal);
 
     /// <summary>Muxers a tenant may name with <c>-f</c> before an output (HLS, DASH and segments are features).</summary>
     public static readonly FrozenSet<string> OutputFormats = new[]
@@ -116,7 +123,33 @@ internal static class FfmpegOptions
         "mpeg2video", "obu", "ivf", "mxf", "nut", "s16le", "s16be", "s24le", "s32le", "f32le", "f64le", "u8",
         "mulaw", "alaw", "null", "hls", "dash", "segment", "stream_segment", "ssegment", "ffmetadata", "srt",
         "webvtt", "ass", "sup", "data", "md5", "framemd5", "crc", "framecrc", "hash", "framehash", "streamhash",
+        "ttml", "mxf_opatom", "mxf_d10",
+    }.Concat(RawPcm).ToFrozenSet(StringComparer.Ordinal);
+
+    /// <summary>
+    /// AVOptions a tenant may give a stream specifier (<c>-crf:v</c>): only codec options, because ffmpeg's
+    /// <c>opt_default</c> strips the specifier for the codec class alone; <c>-movflags:v</c> is an unknown option to it.
+    /// </summary>
+    public static readonly FrozenSet<string> CodecAvOptions = new[]
+    {
+        "8x8dct", "a53cc", "aom-params", "application", "aq-mode", "aq-strength", "arnr-maxframes", "arnr-strength",
+        "arnr-type", "aud", "auto-alt-ref", "b-pyramid", "b_strategy", "bf", "bufsize", "chroma_sample_location", "cmp",
+        "coder", "color_primaries", "color_range", "color_trc", "colorspace", "compression_level", "cpu-used", "crf",
+        "cutoff", "deadline", "deblock", "direct-pred", "enable-tpl", "err_detect", "fast-pskip", "field_order", "flags",
+        "forced-idr", "frame-parallel", "frame_size", "g", "global_quality", "intra-refresh", "keyint_min",
+        "lag-in-frames", "level", "look_ahead", "lossless", "maxrate", "mbd", "mbtree", "me_method", "me_range", "minrate",
+        "mixed-refs", "mpv_flags", "nal-hrd", "noise_reduction", "overshoot-pct", "partitions", "preset", "psy", "psy-rd",
+        "qmax", "qmin", "qp", "quality", "rc-lookahead", "rc_init_occupancy", "refs", "row-mt", "sc_threshold",
+        "slicecrc", "slices", "speed", "static-thresh", "strict", "sub_charenc", "subcmp", "subq", "svtav1-params",
+        "threads", "tile-columns", "tile-rows", "trellis", "tune", "undershoot-pct", "vbr", "vendor", "weightb", "weightp",
+        "x264-params", "x264opts", "x265-params",
     }.ToFrozenSet(StringComparer.Ordinal);
+
+    /// <summary>The disc standards of <c>-target</c> (with an optional <c>pal-</c>/<c>ntsc-</c>/<c>film-</c> prefix) and the muxer each selects.</summary>
+    public static readonly FrozenDictionary<string, string> Targets = new Dictionary<string, string>(StringComparer.Ordinal)
+    {
+        ["vcd"] = "vcd", ["svcd"] = "svcd", ["dvd"] = "dvd", ["dv"] = "dv", ["dv50"] = "dv",
+    }.ToFrozenDictionary(StringComparer.Ordinal);
 
     /// <summary>Output formats that write other outputs in turn: not allowed as the format of a segment.</summary>
     public static readonly FrozenSet<string> ContainerOutputFormats =
@@ -136,8 +169,8 @@ internal static class FfmpegOptions
     {
         var d = new Dictionary<string, OptionKind>(StringComparer.Ordinal)
         {
-            ["i"] = OptionKind.Input,
             ["f"] = OptionKind.Format,
+            ["target"] = OptionKind.Target,
             ["s"] = OptionKind.Size,
             ["video_size"] = OptionKind.Size,
             ["canvas_size"] = OptionKind.Size,
@@ -166,9 +199,8 @@ internal static class FfmpegOptions
         }
         foreach (var name in new[]
         {
-            "y", "n", "re", "shortest", "an", "vn", "sn", "dn", "copyts", "start_at_zero", "hide_banner", "nostats",
-            "stats", "nostdin", "ignore_unknown", "copy_unknown", "accurate_seek", "noaccurate_seek", "autorotate",
-            "noautorotate", "autoscale", "noautoscale", "xerror", "bitexact", "copyinkf", "fix_sub_duration",
+            "y", "n", "re", "shortest", "an", "vn", "sn", "dn", "copyts", "start_at_zero", "hide_banner", "stats",
+            "ignore_unknown", "copy_unknown", "accurate_seek", "xerror", "bitexact", "copyinkf", "fix_sub_duration",
             "debug_ts",
         })
         {
@@ -192,7 +224,8 @@ internal static class FfmpegOptions
             "pass", "look_ahead", "slices", "mbd", "cmp", "subcmp", "mpv_flags", "rc_init_occupancy",
             "noise_reduction", "nal-hrd", "forced-idr", "a53cc", "aud", "b-pyramid", "mixed-refs", "8x8dct",
             "fast-pskip", "mbtree", "deblock", "direct-pred", "psy", "psy-rd", "intra-refresh", "bits_per_raw_sample",
-            "x264-params", "x265-params", "x264opts", "svtav1-params", "aom-params",
+            "x264-params", "x265-params", "x264opts", "svtav1-params", "aom-params", "vb", "vendor", "application",
+            "slicecrc",
             "deadline", "quality", "cpu-used", "row-mt", "tile-columns", "tile-rows", "frame-parallel",
             "lag-in-frames", "auto-alt-ref", "arnr-maxframes", "arnr-strength", "arnr-type", "static-thresh",
             "undershoot-pct", "overshoot-pct", "enable-tpl", "speed",
@@ -200,7 +233,7 @@ internal static class FfmpegOptions
             // Threads and logging.
             "threads", "filter_threads", "filter_complex_threads", "thread_queue_size", "loglevel", "v",
             "stats_period", "probesize", "analyzeduration", "fpsprobesize", "err_detect", "max_error_rate", "abort_on",
-            "readrate", "readrate_initial_burst", "strict",
+            "readrate", "strict", "autorotate", "autoscale",
             // Muxing.
             "movflags", "fflags", "flags", "avoid_negative_ts", "start_number", "update", "strftime",
             "max_muxing_queue_size", "muxing_queue_data_threshold", "muxdelay", "muxpreload", "max_interleave_delta",
@@ -214,7 +247,7 @@ internal static class FfmpegOptions
             "segment_list_size", "segment_start_number", "segment_wrap", "segment_time_delta", "segment_atclocktime",
             "reset_timestamps", "break_non_keyframes", "increment_tc", "seg_duration", "frag_type", "use_template",
             "use_timeline", "single_file", "adaptation_sets", "dash_segment_type", "streaming", "ldash", "window_size",
-            "extra_window_size", "remove_at_exit",
+            "extra_window_size", "remove_at_exit", "dash",
         })
         {
             d[name] = OptionKind.Value;

@@ -65,6 +65,96 @@ public sealed class FilterGraph
     /// <summary>Every filter of every chain, in order.</summary>
     public IEnumerable<FilterNode> Filters => Chains.SelectMany(c => c.Filters);
 
+    /// <summary>The same graph with every argument value passed through <paramref name="map"/> (placeholders become file names).</summary>
+    public FilterGraph MapValues(Func<string, string> map)
+    {
+        ArgumentNullException.ThrowIfNull(map);
+        return new FilterGraph(
+            [.. Chains.Select(c => new FilterChain([.. c.Filters.Select(f =>
+            {
+                var arguments = f.Arguments.Select(a => a with { Value = map(a.Value) }).ToList();
+                return f with { Arguments = arguments, RawArguments = f.RawArguments is null ? null : RenderArguments(arguments) };
+            })]))],
+            SwsFlags);
+    }
+
+    /// <summary>
+    /// The graph written out canonically: every label, name and value escaped with backslashes at exactly the level
+    /// libavfilter un-escapes it, so that <see cref="Parse"/> (and libavfilter) read back the same filters and values.
+    /// This text, not the tenant's, is what ffmpeg gets.
+    /// </summary>
+    public override string ToString()
+    {
+        var sb = new StringBuilder();
+        if (SwsFlags is not null)
+        {
+            sb.Append("sws_flags=").Append(SwsFlags).Append(';');
+        }
+        for (var c = 0; c < Chains.Count; c++)
+        {
+            if (c > 0)
+            {
+                sb.Append(';');
+            }
+            var filters = Chains[c].Filters;
+            for (var i = 0; i < filters.Count; i++)
+            {
+                if (i > 0)
+                {
+                    sb.Append(',');
+                }
+                var f = filters[i];
+                foreach (var label in f.InputLabels)
+                {
+                    sb.Append('[').Append(Escape(label, "]")).Append(']');
+                }
+                sb.Append(Escape(f.InstanceName is null ? f.Name : $"{f.Name}@{f.InstanceName}", "=,;["));
+                if (f.Arguments.Count > 0)
+                {
+                    sb.Append('=').Append(Escape(RenderArguments(f.Arguments), "[],;"));
+                }
+                foreach (var label in f.OutputLabels)
+                {
+                    sb.Append('[').Append(Escape(label, "]")).Append(']');
+                }
+            }
+        }
+        return sb.ToString();
+    }
+
+    // The second level: what a filter's option parser reads. '=' is escaped too, so a positional value never reads as a key.
+    private static string RenderArguments(IEnumerable<FilterArgument> arguments) =>
+        string.Join(':', arguments.Select(a => a.Key is null ? Escape(a.Value, ":=") : a.Key + "=" + Escape(a.Value, ":=")));
+
+    /// <summary>
+    /// Escapes <paramref name="text"/> for one <c>av_get_token</c> level with the given terminators: a backslash before
+    /// every terminator, backslash and quote, and before white space at either end (which the reader would trim).
+    /// </summary>
+    internal static string Escape(string text, string terms)
+    {
+        var sb = new StringBuilder(text.Length + 8);
+        var lead = 0;
+        while (lead < text.Length && WhiteSpace.Contains(text[lead], StringComparison.Ordinal))
+        {
+            lead++;
+        }
+        var trail = text.Length;
+        while (trail > lead && WhiteSpace.Contains(text[trail - 1], StringComparison.Ordinal))
+        {
+            trail--;
+        }
+        for (var i = 0; i < text.Length; i++)
+        {
+            var ch = text[i];
+            if (ch is '\\' or '\'' || terms.Contains(ch, StringComparison.Ordinal) || i < lead || i >= trail)
+            {
+                sb.Append('\\');
+            }
+            sb.Append(ch);
+        }
+        return sb.ToString();
+    }
+
     /// <summary>Parses a filter graph description; throws <see cref="FormatException"/> where libavfilter would refuse it too.</summary>
     public static FilterGraph Parse(string description)
     {

@@ -2,8 +2,12 @@ using System.Collections.Frozen;
 
 namespace Rendition.Core.Commands;
 
-/// <summary>Filter options naming a file: their keys (with aliases) and their positional indexes.</summary>
-internal sealed record FileOptionSpec(FrozenSet<string> Keys, int[] Positions);
+/// <summary>Filter options naming a file: their keys (with aliases) and, for each positional index, its key.</summary>
+internal sealed record FileOptionSpec(FrozenSet<string> Keys, IReadOnlyDictionary<int, string> Positions)
+{
+    /// <summary>The file option a positional value at <paramref name="position"/> sets, or null.</summary>
+    public string? KeyAt(int position) => position >= 0 ? Positions.GetValueOrDefault(position) : null;
+}
 
 /// <summary>A generator's bounding option: the keys and positional index of its duration.</summary>
 internal sealed record SourceBound(FrozenSet<string> Keys, int Position);
@@ -21,46 +25,67 @@ internal static class FilterRules
     /// </summary>
     public static readonly FrozenDictionary<string, FileOptionSpec> FileOptions = new Dictionary<string, FileOptionSpec>(StringComparer.OrdinalIgnoreCase)
     {
-        ["movie"] = Files(["filename"], 0),
-        ["amovie"] = Files(["filename"], 0),
-        ["subtitles"] = Files(["filename", "f", "fontsdir"], 0, 2),
-        ["ass"] = Files(["filename", "f", "fontsdir"], 0, 2),
-        ["drawtext"] = Files(["fontfile", "textfile"], 0, 2),
-        ["lut3d"] = Files(["file"], 0),
-        ["lut1d"] = Files(["file"], 0),
-        ["sofalizer"] = Files(["sofa"], 0),
-        ["signature"] = Files(["filename"], 2),
-        ["psnr"] = Files(["stats_file", "f"], 0),
-        ["ssim"] = Files(["stats_file", "f"], 0),
-        ["xpsnr"] = Files(["stats_file", "f"], 0),
-        ["vmafmotion"] = Files(["stats_file"], 0),
-        ["libvmaf"] = Files(["log_path", "model_path"]),
-        ["metadata"] = Files(["file"], 5),
-        ["ametadata"] = Files(["file"], 5),
-        ["vidstabdetect"] = Files(["result"], 0),
-        ["vidstabtransform"] = Files(["input"], 0),
-        ["removelogo"] = Files(["filename", "f"], 0),
-        ["curves"] = Files(["psfile", "plot"], 6, 7),
-        ["selectivecolor"] = Files(["psfile"], 10),
-        ["deshake"] = Files(["filename"], 10),
-        ["fieldhint"] = Files(["hint"], 0),
-        ["cover_rect"] = Files(["cover"], 0),
-        ["find_rect"] = Files(["object"], 0),
-        ["nnedi"] = Files(["weights"], 0),
-        ["firequalizer"] = Files(["dumpfile"], 9),
-        ["paletteuse"] = Files(["debug_kdtree"], 6),
-        ["arnndn"] = Files(["model", "m"], 0),
-        ["showcqt"] = Files(["fontfile", "axisfile"], 19, 22),
-        ["flite"] = Files(["textfile"], 3),
-        ["cellauto"] = Files(["filename", "f"], 0),
-        ["life"] = Files(["filename", "f"], 0),
-        ["asr"] = Files(["hmm", "dict", "lm", "lmctl", "logfn"], 1, 2, 3, 4, 6),
-        ["lensfun"] = Files(["db_path"]),
-        ["qrencode"] = Files(["textfile"]),
-        ["qrencodesrc"] = Files(["textfile"]),
-        ["drawvg"] = Files(["file"]),
-        ["whisper"] = Files(["model", "vad_model", "destination"], 0),
+        ["movie"] = Files("filename@0"),
+        ["amovie"] = Files("filename@0"),
+        ["subtitles"] = Files("filename@0 f fontsdir@2"),
+        ["ass"] = Files("filename@0 f fontsdir@2"),
+        ["drawtext"] = Files("fontfile@0 textfile@2"),
+        ["lut3d"] = Files("file@0"),
+        ["lut1d"] = Files("file@0"),
+        ["sofalizer"] = Files("sofa@0"),
+        ["signature"] = Files("filename@2"),
+        ["psnr"] = Files("stats_file@0 f"),
+        ["ssim"] = Files("stats_file@0 f"),
+        ["xpsnr"] = Files("stats_file@0 f"),
+        ["vmafmotion"] = Files("stats_file@0"),
+        ["libvmaf"] = Files("log_path model_path"),
+        ["metadata"] = Files("file@5"),
+        ["ametadata"] = Files("file@5"),
+        ["vidstabdetect"] = Files("result@0"),
+        ["vidstabtransform"] = Files("input@0"),
+        ["removelogo"] = Files("filename@0 f"),
+        ["curves"] = Files("psfile@6 plot@7"),
+        ["selectivecolor"] = Files("psfile@10"),
+        ["deshake"] = Files("filename@10"),
+        ["fieldhint"] = Files("hint@0"),
+        ["cover_rect"] = Files("cover@0"),
+        ["find_rect"] = Files("object@0"),
+        ["nnedi"] = Files("weights@0"),
+        ["firequalizer"] = Files("dumpfile@9"),
+        ["paletteuse"] = Files("debug_kdtree@6"),
+        ["arnndn"] = Files("model@0 m"),
+        ["showcqt"] = Files("fontfile@19 axisfile@22"),
+        ["flite"] = Files("textfile@3"),
+        ["cellauto"] = Files("filename@0 f"),
+        ["life"] = Files("filename@0 f"),
+        ["asr"] = Files("hmm@1 dict@2 lm@3 lmctl@4 logfn@6"),
+        ["lensfun"] = Files("db_path"),
+        ["qrencode"] = Files("textfile"),
+        ["qrencodesrc"] = Files("textfile"),
+        ["drawvg"] = Files("file"),
+        ["whisper"] = Files("model@0 vad_model destination"),
     }.ToFrozenDictionary(StringComparer.OrdinalIgnoreCase);
+
+    // File options a filter writes rather than reads (statistics, logs, plots), aliases included.
+    private static readonly FrozenSet<(string Filter, string Key)> WrittenFiles = new (string, string)[]
+    {
+        ("psnr", "stats_file"), ("psnr", "f"), ("ssim", "stats_file"), ("ssim", "f"), ("xpsnr", "stats_file"), ("xpsnr", "f"),
+        ("vmafmotion", "stats_file"), ("libvmaf", "log_path"), ("metadata", "file"), ("ametadata", "file"),
+        ("vidstabdetect", "result"), ("signature", "filename"), ("curves", "plot"), ("firequalizer", "dumpfile"),
+        ("paletteuse", "debug_kdtree"), ("asr", "logfn"), ("whisper", "destination"), ("deshake", "filename"),
+    }.ToFrozenSet();
+
+    // Options naming a font file or folder: they may also name the system fonts (read-only, under /usr/share/fonts).
+    private static readonly FrozenSet<(string Filter, string Key)> FontFiles = new (string, string)[]
+    {
+        ("drawtext", "fontfile"), ("subtitles", "fontsdir"), ("ass", "fontsdir"), ("showcqt", "fontfile"),
+    }.ToFrozenSet();
+
+    /// <summary>True when the filter writes the file its option names (lower-case filter name).</summary>
+    public static bool IsWrittenFile(string filter, string key) => WrittenFiles.Contains((filter, key));
+
+    /// <summary>True when the option names a font file or font folder (lower-case filter name).</summary>
+    public static bool IsFontOption(string filter, string key) => FontFiles.Contains((filter, key));
 
     /// <summary>Single options refused in otherwise allowed filters: (filter, option) → reason.</summary>
     public static readonly FrozenDictionary<(string Filter, string Key), string> RefusedOptions = new Dictionary<(string, string), string>
@@ -83,6 +108,10 @@ internal static class FilterRules
     /// <summary>Generators whose output is endless unless their duration is set, with that option.</summary>
     public static readonly FrozenDictionary<string, SourceBound> BoundedByDuration = BuildSources();
 
+    /// <summary>Generators for which <c>d=0</c> means "forever" rather than "nothing" (their duration default is 0).</summary>
+    public static readonly FrozenSet<string> ZeroDurationIsEndless =
+        new[] { "sine", "anoisesrc", "avsynctest" }.ToFrozenSet(StringComparer.OrdinalIgnoreCase);
+
     /// <summary>Generators with no duration option at all: endless unless the command bounds its output.</summary>
     public static readonly FrozenSet<string> EndlessSources =
         new[] { "cellauto", "life", "mandelbrot", "sierpinski" }.ToFrozenSet(StringComparer.OrdinalIgnoreCase);
@@ -94,7 +123,23 @@ internal static class FilterRules
         ["atrim"] = Set("end", "end_pts", "end_sample", "duration", "durationi"),
     }.ToFrozenDictionary(StringComparer.OrdinalIgnoreCase);
 
-    private static FileOptionSpec Files(string[] keys, params int[] positions) => new(keys.ToFrozenSet(StringComparer.Ordinal), positions);
+    // "key@position alias ...": an alias after a key shares that key's position.
+    private static FileOptionSpec Files(string spec)
+    {
+        var keys = new List<string>();
+        var positions = new Dictionary<int, string>();
+        foreach (var item in spec.Split(' '))
+        {
+            var at = item.IndexOf('@', StringComparison.Ordinal);
+            var key = at < 0 ? item : item[..at];
+            keys.Add(key);
+            if (at >= 0)
+            {
+                positions[int.Parse(item[(at + 1)..], System.Globalization.CultureInfo.InvariantCulture)] = key;
+            }
+        }
+        return new FileOptionSpec(keys.ToFrozenSet(StringComparer.Ordinal), positions);
+    }
 
     private static FrozenSet<string> Set(params string[] keys) => keys.ToFrozenSet(StringComparer.Ordinal);
 
@@ -150,6 +195,7 @@ internal static class FilterRules
         d["haldclutsrc"] = new SourceBound(duration, 2); // level, rate, duration
         d["gradients"] = new SourceBound(duration, -1);
         d["avsynctest"] = new SourceBound(duration, 7);
+        d["mptestsrc"] = new SourceBound(duration, 1);   // rate, duration, test, max_frames: a single test never ends
         d["anullsrc"] = new SourceBound(duration, 3);    // channel_layout, sample_rate, nb_samples, duration
         d["sine"] = new SourceBound(duration, 3);        // frequency, beep_factor, sample_rate, duration
         d["anoisesrc"] = new SourceBound(duration, 2);   // sample_rate, amplitude, duration

@@ -1,5 +1,5 @@
 using System.Text;
-using System.Text.RegularExpressions;
+using Rendition.Core.Commands;
 
 namespace Rendition.Server.Cli;
 
@@ -9,14 +9,8 @@ namespace Rendition.Server.Cli;
 /// options place those placeholders themselves (inputs and outputs are decided separately). Each word is quoted for the
 /// server's POSIX-style tokenizer only when it needs it, so a word stays exactly one argument.
 /// </summary>
-public static partial class FfmpegCommandLine
+public static class FfmpegCommandLine
 {
-    [GeneratedRegex(@"\{\{\s*in_[A-Za-z0-9_]*\s*\}\}", RegexOptions.CultureInvariant)]
-    private static partial Regex InputPlaceholder();
-
-    [GeneratedRegex(@"\{\{\s*out_[A-Za-z0-9_]*\s*\}\}", RegexOptions.CultureInvariant)]
-    private static partial Regex OutputPlaceholder();
-
     /// <summary>The alias of the <paramref name="index"/>-th (0-based) <c>-i</c>.</summary>
     public static string InputAlias(int index) => $"in_{index + 1}";
 
@@ -30,7 +24,7 @@ public static partial class FfmpegCommandLine
         // "ffmpeg" as the first word is allowed (people paste whole command lines) and means nothing.
         var words = options.Count > 0 && options[0] == "ffmpeg" ? options.Skip(1).ToList() : [.. options];
         var parts = new List<string>();
-        if (!words.Any(w => InputPlaceholder().IsMatch(w)))
+        if (!words.Any(w => Uses(w, "in_")))
         {
             for (var i = 0; i < inputs; i++)
             {
@@ -39,7 +33,7 @@ public static partial class FfmpegCommandLine
             }
         }
         parts.AddRange(words.Select(Quote));
-        if (!words.Any(w => OutputPlaceholder().IsMatch(w)))
+        if (!words.Any(w => Uses(w, "out_")))
         {
             for (var i = 0; i < outputs; i++)
             {
@@ -48,6 +42,9 @@ public static partial class FfmpegCommandLine
         }
         return string.Join(' ', parts);
     }
+
+    // The server's own placeholder pattern (Core), so the CLI and the server never disagree on what a placeholder is.
+    private static bool Uses(string word, string prefix) => Placeholders.Find(word).Any(a => a.StartsWith(prefix, StringComparison.Ordinal));
 
     /// <summary>Quotes a word for the server's tokenizer when it is empty or holds whitespace, a quote or a backslash.</summary>
     public static string Quote(string word)

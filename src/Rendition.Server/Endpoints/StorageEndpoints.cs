@@ -14,9 +14,9 @@ public static class StorageEndpoints
     /// <summary>Maps the folder route always (manifests link through it), and single-file downloads only when <paramref name="localBlobs"/>.</summary>
     public static IEndpointRouteBuilder MapStorage(this IEndpointRouteBuilder app, bool localBlobs = true)
     {
-        app.MapMethods(PrefixUrls.RoutePrefix + "{expires}/{sig}/{prefix}/{file}", ["GET", "HEAD"], DownloadFromFolder)
+        app.MapMethods(PrefixUrls.RoutePrefix + "{expires}/{sig}/{prefix}/{**file}", ["GET", "HEAD"], DownloadFromFolder)
             .Doc("Downloads", "Download a file of a signed folder",
-                "The segments a streaming manifest (HLS/DASH output) refers to, by relative URL. No API key: the URL is signed and expires. " +
+                "The segments and variant playlists a streaming manifest (HLS/DASH output) refers to, by relative URL, in sub-folders too. No API key: the URL is signed and expires. " +
                 "Range requests are supported; with S3 storage, answers 302 to the bucket's own signed URL.")
             .Produces(StatusCodes.Status200OK, contentType: "application/octet-stream")
             .Produces(StatusCodes.Status302Found)
