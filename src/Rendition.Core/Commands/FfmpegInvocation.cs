@@ -66,6 +66,19 @@ public sealed record FileReference(string Name, FileRole Role, string Where, boo
     public bool IsRead => Role is FileRole.Read or FileRole.ReadWrite;
 }
 
+/// <summary>What ffmpeg reads an argv word as.</summary>
+internal enum ArgumentRole
+{
+    Option,
+    AVOption,
+    Negated,
+    InputUrl,
+    OutputUrl,
+}
+
+/// <summary>One rendered argv word, its value (the next word, or the url itself), what it is and its group (global, input n, output n, trailing).</summary>
+internal sealed record RenderedArgument(string Token, string? Value, ArgumentRole Role, string Name, string Group);
+
 /// <summary>A filter graph of a command and where it is given.</summary>
 public sealed record GraphUse(string Where, FilterGraph Graph);
 
@@ -150,27 +163,56 @@ public sealed class FfmpegInvocation
     /// </summary>
     public List<string> ToArguments(string? formatWhitelist, string logLevel = RunLogLevel)
     {
-        var args = new List<string>(Prelude(logLevel));
-        AddAll(args, Global);
-        foreach (var input in Inputs)
+        var args = new List<string>();
+        foreach (var a in Render(formatWhitelist, logLevel))
         {
-            AddAll(args, input.Options);
-            args.Add("-protocol_whitelist");
-            args.Add("file");
+            args.Add(a.Token);
+            if (a.Role is not (ArgumentRole.InputUrl or ArgumentRole.OutputUrl) && a.Value is not null)
+            {
+                args.Add(a.Value);
+            }
+        }
+        return args;
+    }
+
+    /// <summary>
+    /// The rendered argv word by word, each with what ffmpeg must read it as and the group it must land in: the layout
+    /// of <see cref="ToArguments"/>, and the expectation the differential test holds ffmpeg's own reading against.
+    /// </summary>
+    internal List<RenderedArgument> Render(string? formatWhitelist, string logLevel = RunLogLevel)
+    {
+        const string Global = "global";
+        var args = new List<RenderedArgument>
+        {
+            new("-hide_banner", null, ArgumentRole.Option, "hide_banner", Global),
+            new("-nostdin", null, ArgumentRole.Negated, "stdin", Global),
+            new("-nostats", null, ArgumentRole.Negated, "stats", Global),
+            new("-loglevel", logLevel, ArgumentRole.Option, "loglevel", Global),
+            new("-progress", "pipe:1", ArgumentRole.Option, "progress", Global),
+            new("-y", null, ArgumentRole.Option, "y", Global),
+        };
+        AddAll(args, this.Global, Global);
+        for (var i = 0; i < Inputs.Count; i++)
+        {
+            var input = Inputs[i];
+            var group = $"input {i}";
+            AddAll(args, input.Options, group);
+            args.Add(new("-protocol_whitelist", "file", ArgumentRole.AVOption, "protocol_whitelist", group));
             if (formatWhitelist is not null)
             {
-                args.Add("-format_whitelist");
-                args.Add(formatWhitelist);
+                args.Add(new("-format_whitelist", formatWhitelist, ArgumentRole.AVOption, "format_whitelist", group));
             }
-            args.Add("-i");
-            args.Add(input.Graph?.ToString() ?? FileArgument(input.Source));
+            args.Add(new("-i", input.Graph?.ToString() ?? FileArgument(input.Source), ArgumentRole.InputUrl, "i", group));
         }
-        foreach (var output in Outputs)
+        for (var i = 0; i < Outputs.Count; i++)
         {
-            AddAll(args, output.Options);
-            args.Add(output.IsDiscard ? "-" : FileArgument(output.Target));
+            var output = Outputs[i];
+            var group = $"output {i}";
+            AddAll(args, output.Options, group);
+            var target = output.IsDiscard ? "-" : FileArgument(output.Target);
+            args.Add(new(target, target, ArgumentRole.OutputUrl, "", group));
         }
-        AddAll(args, Trailing);
+        AddAll(args, Trailing, "trailing");
         return args;
     }
 
@@ -181,15 +223,17 @@ public sealed class FfmpegInvocation
         return "./" + name;
     }
 
-    private static void AddAll(List<string> args, IEnumerable<CommandOption> options)
+    private static void AddAll(List<RenderedArgument> args, IEnumerable<CommandOption> options, string group)
     {
-        foreach (var option in options)
+        foreach (var o in options)
         {
-            args.Add(option.Flag);
-            if (option.RenderedValue is { } value)
+            var role = o.Match switch
             {
-                args.Add(value);
-            }
+                OptionMatch.AVOption => ArgumentRole.AVOption,
+                OptionMatch.Negated => ArgumentRole.Negated,
+                _ => ArgumentRole.Option,
+            };
+            args.Add(new(o.Flag, o.RenderedValue, role, o.Name, group));
         }
     }
 
