@@ -139,6 +139,12 @@ public static class FfmpegCommand
                     continue;
                 }
             }
+            if (i + 1 >= argv.Count && IsAvOption(opt))
+            {
+                // ffmpeg only tries AVOptions when a value follows: as the last word it is an unknown option to it.
+                Add($"option '{CommandPolicy.Shorten(token)}' at the end of the command has no value");
+                break;
+            }
             if (name.StartsWith('/'))
             {
                 Add($"option '-{CommandPolicy.Shorten(name)}' is not allowed: a '/' prefix loads the option's value from a file");

@@ -161,13 +161,16 @@ public sealed class FfmpegInvocation
     /// output's options and target, then the trailing options. File names are written <c>./name</c>, so none reads as an
     /// option; filter graphs are written canonically from their parsed form.
     /// </summary>
-    public List<string> ToArguments(string? formatWhitelist, string logLevel = RunLogLevel)
+    public List<string> ToArguments(string? formatWhitelist, string logLevel = RunLogLevel) => Flatten(Render(formatWhitelist, logLevel));
+
+    /// <summary>The argv words of rendered arguments: each token, then its value unless the token is an output url itself.</summary>
+    internal static List<string> Flatten(IEnumerable<RenderedArgument> rendered)
     {
         var args = new List<string>();
-        foreach (var a in Render(formatWhitelist, logLevel))
+        foreach (var a in rendered)
         {
             args.Add(a.Token);
-            if (a.Role is not (ArgumentRole.InputUrl or ArgumentRole.OutputUrl) && a.Value is not null)
+            if (a.Role != ArgumentRole.OutputUrl && a.Value is not null)
             {
                 args.Add(a.Value);
             }

@@ -293,39 +293,39 @@ public class SplitDifferentialTests
             new RenderedArgument(FfmpegReader.SentinelGroup[0], FfmpegReader.SentinelGroup[1], ArgumentRole.Option, "map", "sentinel"),
             new RenderedArgument(FfmpegReader.SentinelGroup[2], FfmpegReader.SentinelGroup[3], ArgumentRole.InputUrl, "i", "sentinel"),
         ]);
-        var argv = new List<string>();
+        // argv is what the runner's own renderer makes of the arguments; the expectation is built word by word beside it.
+        var argv = FfmpegInvocation.Flatten(rendered);
         var expected = new List<Reading>();
-        var groups = new List<string>();
+        var index = 0;
         foreach (var a in rendered)
         {
             switch (a.Role)
             {
                 case ArgumentRole.InputUrl:
-                    expected.Add(new Reading(argv.Count, a.Role, "i", a.Value));
-                    argv.AddRange([a.Token, a.Value!]);
+                    expected.Add(new Reading(index, a.Role, "i", a.Value));
+                    index += 2;
                     break;
                 case ArgumentRole.OutputUrl:
-                    expected.Add(new Reading(argv.Count, a.Role, "", a.Token));
-                    argv.Add(a.Token);
+                    expected.Add(new Reading(index, a.Role, "", a.Token));
+                    index++;
                     break;
                 case ArgumentRole.AVOption:
-                    expected.Add(new Reading(argv.Count, a.Role, a.Token[1..], a.Value));
-                    argv.AddRange([a.Token, a.Value!]);
+                    expected.Add(new Reading(index, a.Role, a.Token[1..], a.Value));
+                    index += 2;
                     break;
                 case ArgumentRole.Negated:
-                    expected.Add(new Reading(argv.Count, a.Role, a.Name, "0"));
-                    argv.Add(a.Token);
+                    expected.Add(new Reading(index, a.Role, a.Name, "0"));
+                    index++;
                     break;
                 default:
-                    expected.Add(new Reading(argv.Count, a.Role, a.Name, a.Value ?? "1"));
-                    argv.Add(a.Token);
-                    if (a.Value is not null)
-                    {
-                        argv.Add(a.Value);
-                    }
+                    expected.Add(new Reading(index, a.Role, a.Name, a.Value ?? "1"));
+                    index += a.Value is null ? 1 : 2;
                     break;
             }
-            groups.Add(a.Group);
+        }
+        if (index != argv.Count)
+        {
+            return $"the renderer made {argv.Count} words of {index}: {string.Join(' ', argv.Select(w => $"[{w}]"))}";
         }
 
         var log = await FfmpegReader.RunAsync(argv);
