@@ -14,7 +14,7 @@ RUN dotnet publish src/Rendition.Server -c Release -o /out --nologo
 
 FROM mcr.microsoft.com/dotnet/aspnet:10.0-noble
 RUN apt-get update \
-    && apt-get install -y --no-install-recommends ffmpeg bubblewrap libseccomp2 \
+    && apt-get install -y --no-install-recommends ffmpeg bubblewrap libseccomp2 fonts-dejavu-core \
     && rm -rf /var/lib/apt/lists/* \
     && mkdir -p /data && chown app:app /data
 WORKDIR /app

@@ -10,6 +10,8 @@ command -v ffmpeg >/dev/null 2>&1 && command -v ffprobe >/dev/null 2>&1 || need+
 command -v bwrap >/dev/null 2>&1 || need+=(bubblewrap)
 { ldconfig -p 2>/dev/null || /sbin/ldconfig -p 2>/dev/null; } | grep -q 'libseccomp\.so\.2' || need+=(libseccomp2)
 command -v taskset >/dev/null 2>&1 || need+=(util-linux)
+# System fonts for drawtext fontfile= and subtitles fontsdir= (the policy allows /usr/share/fonts, read-only in the sandbox).
+[ -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] || need+=(fonts-dejavu-core)
 if [ "$target" = test ] || [ "$target" = bench ]; then
   command -v curl >/dev/null 2>&1 || need+=(curl)
   command -v jq >/dev/null 2>&1 || need+=(jq)

@@ -172,6 +172,21 @@ public class PlaylistsTests
         Assert.Equal(4500, runs);
     }
 
+    [Theory]
+    [InlineData("./stream_0.m3u8", "stream_0.m3u8")]
+    [InlineData("stream_0/index.m3u8", "stream_0/index.m3u8")]
+    [InlineData("./stream_0/./index.m3u8", "stream_0/index.m3u8")]
+    public void Describe_ReadsTheFirstVariantByItsRelativePath(string reference, string companion)
+    {
+        // ffmpeg writes "./stream_0.m3u8" into the master when its output was named "./stream_%v.m3u8", as the runner names it.
+        var master = $"#EXTM3U\n#EXT-X-STREAM-INF:BANDWIDTH=330000,RESOLUTION=128x72\n{reference}\n";
+
+        var info = Playlists.Describe("master.m3u8", master, [companion, "seg_000.ts", "seg_001.ts"], name => name == companion ? Media : null);
+
+        Assert.Equal(2.0, info.Duration);
+        Assert.Equal(128, Assert.Single(info.Variants!).Width);
+    }
+
     private static void AssertSerializable(MediaInfo info) =>
         Assert.StartsWith("{", JsonSerializer.Serialize(info, WireJson.Default.MediaInfo), StringComparison.Ordinal);
 }

@@ -124,7 +124,11 @@ public static partial class Playlists
         }
     }
 
-    private static string? FirstUri(string text) => References(text).FirstOrDefault(r => r.EndsWith(".m3u8", StringComparison.OrdinalIgnoreCase));
+    // A reference as the companion's relative path: ffmpeg writes "./stream_0.m3u8" when its output was named "./stream_%v.m3u8".
+    private static string? FirstUri(string text) =>
+        References(text).FirstOrDefault(r => r.EndsWith(".m3u8", StringComparison.OrdinalIgnoreCase)) is { } uri
+            ? string.Join('/', uri.Split('/').Where(part => part != "."))
+            : null;
 
     private static void DescribeDash(string text, MediaInfo info)
     {
