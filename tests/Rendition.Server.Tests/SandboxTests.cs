@@ -1,7 +1,7 @@
-using Rendition.Core.Commands;
 using System.Net;
 using System.Net.Sockets;
 using Rendition.Core;
+using Rendition.Core.Commands;
 using Rendition.Execution;
 using Rendition.Server.Tests.Infrastructure;
 

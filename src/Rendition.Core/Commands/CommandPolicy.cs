@@ -388,7 +388,7 @@ public static partial class CommandPolicy
             }
             if (FfmpegOptions.Refused.TryGetValue(option.Name, out var refused))
             {
-                Add($"option '{shown}' is not allowed: {refused.Reason}");
+                Add($"option '{shown}' is not allowed: {refused}");
                 return;
             }
             if (!FfmpegOptions.Allowed.TryGetValue(option.Name, out var kind))

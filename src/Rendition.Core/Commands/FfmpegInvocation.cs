@@ -91,8 +91,17 @@ public sealed record GraphUse(string Where, FilterGraph Graph);
 public sealed class FfmpegInvocation
 {
     /// <summary>The runner's fixed options before the tenant's: quiet, non-interactive, machine-readable progress, overwrite.</summary>
-    public static IReadOnlyList<string> Prelude(string logLevel) =>
-        ["-hide_banner", "-nostdin", "-nostats", "-loglevel", logLevel, "-progress", "pipe:1", "-y"];
+    public static IReadOnlyList<string> Prelude(string logLevel) => Flatten(PreludeArguments(logLevel));
+
+    private static List<RenderedArgument> PreludeArguments(string logLevel) =>
+    [
+        new("-hide_banner", null, ArgumentRole.Option, "hide_banner", "global"),
+        new("-nostdin", null, ArgumentRole.Negated, "stdin", "global"),
+        new("-nostats", null, ArgumentRole.Negated, "stats", "global"),
+        new("-loglevel", logLevel, ArgumentRole.Option, "loglevel", "global"),
+        new("-progress", "pipe:1", ArgumentRole.Option, "progress", "global"),
+        new("-y", null, ArgumentRole.Option, "y", "global"),
+    ];
 
     /// <summary>The log level of real runs: level tags let the error tail be picked out of the full log.</summary>
     public const string RunLogLevel = "level+info";
@@ -184,17 +193,8 @@ public sealed class FfmpegInvocation
     /// </summary>
     internal List<RenderedArgument> Render(string? formatWhitelist, string logLevel = RunLogLevel)
     {
-        const string Global = "global";
-        var args = new List<RenderedArgument>
-        {
-            new("-hide_banner", null, ArgumentRole.Option, "hide_banner", Global),
-            new("-nostdin", null, ArgumentRole.Negated, "stdin", Global),
-            new("-nostats", null, ArgumentRole.Negated, "stats", Global),
-            new("-loglevel", logLevel, ArgumentRole.Option, "loglevel", Global),
-            new("-progress", "pipe:1", ArgumentRole.Option, "progress", Global),
-            new("-y", null, ArgumentRole.Option, "y", Global),
-        };
-        AddAll(args, this.Global, Global);
+        var args = PreludeArguments(logLevel);
+        AddAll(args, Global, "global");
         for (var i = 0; i < Inputs.Count; i++)
         {
             var input = Inputs[i];
