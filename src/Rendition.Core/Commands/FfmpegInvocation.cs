@@ -29,8 +29,9 @@ public sealed record CommandOption(string Flag, string Name, OptionMatch Match, 
     /// <summary>The value ffmpeg gets: the canonical text of <see cref="Graph"/> when there is one.</summary>
     public string? RenderedValue => Graph?.ToString() ?? Value;
 
+    // A graph's placeholders are bound in its parsed values (what runs); its text is only what the tenant wrote.
     internal CommandOption Map(Func<string, string> map) =>
-        Value is null ? this : this with { Value = map(Value), Graph = Graph?.MapValues(map) };
+        Value is null ? this : Graph is not null ? this with { Graph = Graph.MapValues(map) } : this with { Value = map(Value) };
 }
 
 /// <summary>One input: its options and its source (a job file, or a filter graph after <c>-f lavfi</c>).</summary>
