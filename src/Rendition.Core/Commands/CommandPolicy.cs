@@ -9,9 +9,9 @@ namespace Rendition.Core.Commands;
 public sealed record PolicyViolation(string Code, string Message);
 
 /// <summary>
-/// Static checks on a tokenised command, applied before anything runs: a tenant's command may only use allowed
-/// options, formats and filters, may only name files relative to its own job directory and may not open any URL
-/// protocol. <see cref="Evaluate"/> judges a whole command; <see cref="Check"/> judges one token on its own.
+/// The policy on a command as ffmpeg reads it (the split <see cref="FfmpegCommand.Parse(string)"/> makes): a tenant's
+/// command may only use allowed options, formats and filters, may only name files inside its own job directory and
+/// may not open any URL protocol. <see cref="Evaluate"/> judges a whole command; <see cref="Check"/> judges one value.
 /// </summary>
 public static partial class CommandPolicy
 {
@@ -222,6 +222,13 @@ public static partial class CommandPolicy
     public const int MaxLoopCount = 100;
 
     /// <summary>Judges a split command: every option, file, format and filter graph; fills in the files it names.</summary>
+    /// <remarks>
+    /// Decisions: <c>-</c> and <c>/dev/null</c> are refused everywhere except as the output of <c>-f null</c>, which writes
+    /// nothing (the usual first pass of a two-pass encode); <c>sendcmd</c>/<c>asendcmd</c> are refused outright, since
+    /// their commands could change other filters' file options after this check; an endless source is accepted when the
+    /// looped input itself has <c>-t</c>/<c>-to</c>, every output has <c>-t</c>/<c>-to</c>/<c>-frames</c>/<c>-fs</c>,
+    /// <c>-shortest</c> has a finite input, or a <c>trim</c>/<c>atrim</c> with an end follows in the generator's chain.
+    /// </remarks>
     internal sealed class Judge(List<PolicyViolation> violations)
     {
         private readonly List<string> endless = [];
