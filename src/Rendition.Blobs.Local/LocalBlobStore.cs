@@ -7,8 +7,6 @@ namespace Rendition.Blobs.Local;
 /// <summary>Blobs as files under the data directory, served by the API at <c>/storage/{key}</c> behind expiring HMAC signatures.</summary>
 public sealed class LocalBlobStore : IBlobStore
 {
-    public const string RoutePrefix = "/storage/";
-
     private readonly string _root;
     private readonly string _publicUrl;
     private readonly UrlSigner _signer;
@@ -62,7 +60,7 @@ public sealed class LocalBlobStore : IBlobStore
         var expires = _time.GetUtcNow().Add(validFor).ToUnixTimeSeconds();
         var escaped = string.Join('/', key.Split('/').Select(Uri.EscapeDataString));
         var name = downloadName is null ? "" : $"&name={Uri.EscapeDataString(downloadName)}";
-        return $"{_publicUrl}{RoutePrefix}{escaped}?expires={expires}{name}&sig={_signer.Sign(Signed(key, downloadName), expires)}";
+        return $"{_publicUrl}{StorageRoutes.Files}{escaped}?expires={expires}{name}&sig={_signer.Sign(Signed(key, downloadName), expires)}";
     }
 
     // The offered name is part of what is signed, so a link cannot be edited to present another name.
@@ -71,7 +69,7 @@ public sealed class LocalBlobStore : IBlobStore
     public bool TryResolveOwnUrl(Uri url, out string key)
     {
         key = "";
-        var own = _publicUrl + RoutePrefix;
+        var own = _publicUrl + StorageRoutes.Files;
         var text = url.GetLeftPart(UriPartial.Path);
         if (!text.StartsWith(own, StringComparison.OrdinalIgnoreCase))
         {

@@ -390,7 +390,7 @@ public sealed partial class JobProcessor(
             }
             var zipId = Guid.NewGuid();
             var zipName = $"{command.Id}.zip";
-            var zipKey = $"{zipId:N}/{zipName}";
+            var zipKey = BlobKeys.ForFile(zipId, zipName);
             // Sizes first: a local blob store moves the file in.
             var zipSize = new FileInfo(zipPath).Length;
             await blobs.PutFileAsync(zipKey, zipPath, ct);
@@ -439,7 +439,7 @@ public sealed partial class JobProcessor(
     private async Task<IReadOnlyList<FileRecord>> StorePlaylistAsync(CommandRecord command, string jobDir, string alias, string manifest,
         List<string> companions, CancellationToken ct)
     {
-        var folder = $"pl-{command.Id:N}-{alias}";
+        var folder = BlobKeys.PlaylistFolder(command.Id, alias);
         var text = Playlists.ReadText(Path.Combine(jobDir, manifest));
         var media = Playlists.Describe(manifest, text, companions, name =>
             companions.Contains(name) && new FileInfo(Path.Combine(jobDir, name)).Length < (1 << 20) ? File.ReadAllText(Path.Combine(jobDir, name)) : null);
@@ -448,7 +448,7 @@ public sealed partial class JobProcessor(
         {
             var path = Path.Combine(jobDir, name);
             var size = new FileInfo(path).Length;
-            var key = $"{folder}/{name}";
+            var key = BlobKeys.InFolder(folder, name);
             await blobs.PutFileAsync(key, path, ct);
             records.Add(OutputRecord(command, name == manifest ? alias : Playlists.PartAlias(alias, name), name, key, size, name == manifest ? media : null));
         }
@@ -462,7 +462,7 @@ public sealed partial class JobProcessor(
         var size = new FileInfo(path).Length;
         var media = probe ? await tools.ProbeAsync(jobDir, fileName, size, ct) : FfmpegTools.DescribeByName(fileName);
         var fileId = Guid.NewGuid();
-        var key = $"{fileId:N}/{fileName}";
+        var key = BlobKeys.ForFile(fileId, fileName);
         await blobs.PutFileAsync(key, path, ct);
         LogStored(alias, size, key);
         return OutputRecord(command, alias, fileName, key, size, media, fileId);

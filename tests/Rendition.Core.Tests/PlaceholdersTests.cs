@@ -86,4 +86,21 @@ public class PlaceholdersTests
     [InlineData("out_x\n", "out_")]
     public void IsValidAlias_RejectsTrailingNewline(string alias, string prefix) =>
         Assert.False(Placeholders.IsValidAlias(alias, prefix));
+
+    [Fact]
+    public void Of_WritesThePlaceholder_ThatFindReadsBack()
+    {
+        Assert.Equal("{{in_1}}", Placeholders.Of("in_1"));
+        Assert.Equal(["out_x"], Placeholders.Find(Placeholders.Of("out_x")).ToList());
+    }
+
+    [Theory]
+    [InlineData("{{in_1}}", "in_", true)]
+    [InlineData("scale=2:2,movie={{ in_logo }}", "in_", true)]
+    [InlineData("{{out_1}}", "in_", false)]
+    [InlineData("{{in-1}}", "in_", false)]
+    [InlineData("in_1", "in_", false)]
+    [InlineData("{{out_v}}", "out_", true)]
+    public void Mentions_FindsAValidAliasOfTheKind(string text, string prefix, bool expected) =>
+        Assert.Equal(expected, Placeholders.Mentions(text, prefix));
 }

@@ -399,6 +399,6 @@ public sealed partial class CommandValidator(RenditionOptions options, IBlobStor
     // The server's own storage URLs may be on a private address (the API's, or a private S3 endpoint's); they are read
     // from the store for the owning account, not over the network.
     private bool IsOwnUrl(Uri uri) =>
-        uri.AbsoluteUri.StartsWith(options.PublicUrl.TrimEnd('/') + "/storage/", StringComparison.OrdinalIgnoreCase)
+        uri.AbsoluteUri.StartsWith(options.PublicUrl.TrimEnd('/') + StorageRoutes.Files, StringComparison.OrdinalIgnoreCase)
         || (blobs is not null && blobs.TryResolveOwnUrl(uri, out _));
 }

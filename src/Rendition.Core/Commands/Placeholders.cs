@@ -15,6 +15,12 @@ public static partial class Placeholders
     public static bool IsValidAlias(string alias, string prefix) =>
         alias.StartsWith(prefix, StringComparison.Ordinal) && AliasRegex().IsMatch(alias);
 
+    /// <summary>The placeholder text for an alias: <c>{{alias}}</c>.</summary>
+    public static string Of(string alias) => "{{" + alias + "}}";
+
+    /// <summary>True when the text holds a placeholder of a valid alias of the given kind (<c>in_</c> or <c>out_</c>).</summary>
+    public static bool Mentions(string text, string prefix) => Find(text).Any(alias => IsValidAlias(alias, prefix));
+
     /// <summary>Every alias name referenced as <c>{{name}}</c> in the text, in order of appearance.</summary>
     public static IEnumerable<string> Find(string text)
     {

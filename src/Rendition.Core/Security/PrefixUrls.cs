@@ -6,12 +6,10 @@ namespace Rendition.Core.Security;
 /// </summary>
 public sealed class PrefixUrls(UrlSigner signer, RenditionOptions options, TimeProvider time)
 {
-    public const string RoutePrefix = "/storage/p/";
-
     public string Url(string prefix, string fileName, TimeSpan validFor)
     {
         var expires = time.GetUtcNow().Add(validFor).ToUnixTimeSeconds();
-        return $"{options.PublicUrl.TrimEnd('/')}{RoutePrefix}{expires}/{signer.Sign(Payload(prefix), expires)}/{Uri.EscapeDataString(prefix)}/{Uri.EscapeDataString(fileName)}";
+        return $"{options.PublicUrl.TrimEnd('/')}{Storage.StorageRoutes.Folders}{expires}/{signer.Sign(Payload(prefix), expires)}/{Uri.EscapeDataString(prefix)}/{Uri.EscapeDataString(fileName)}";
     }
 
     public bool Verify(string prefix, long expires, string signature) => signer.Verify(Payload(prefix), expires, signature, time.GetUtcNow());

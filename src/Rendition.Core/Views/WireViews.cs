@@ -72,10 +72,9 @@ public sealed class WireViews(IBlobStore blobs, RenditionOptions options, Securi
         var available = file.Status == FileStatus.Stored && !file.IsDeleted;
         meta.FileId = file.Id.ToString();
         var validFor = TimeSpan.FromSeconds(options.UrlExpirySeconds);
-        var slash = file.StorageKey.LastIndexOf('/');
         meta.StorageUrl = !available ? null
-            : file.Alias is { } alias && Rendition.Core.Media.Playlists.IsPlaylistAlias(alias) && slash > 0
-                ? prefixUrls.Url(file.StorageKey[..slash], file.StorageKey[(slash + 1)..], validFor)
+            : file.Alias is { } alias && Rendition.Core.Media.Playlists.IsPlaylistAlias(alias) && BlobKeys.TrySplit(file.StorageKey, out var folder, out var name)
+                ? prefixUrls.Url(folder, name, validFor)
                 : blobs.GetDownloadUrl(file.StorageKey, validFor, file.DisplayName);
         meta.Status = file.Status;
         meta.RendiStoreType = file.StoreType;

@@ -24,27 +24,24 @@ public static class FfmpegCommandLine
         // "ffmpeg" as the first word is allowed (people paste whole command lines) and means nothing.
         var words = options.Count > 0 && options[0] == "ffmpeg" ? options.Skip(1).ToList() : [.. options];
         var parts = new List<string>();
-        if (!words.Any(w => Uses(w, "in_")))
+        if (!words.Any(w => Placeholders.Mentions(w, "in_")))
         {
             for (var i = 0; i < inputs; i++)
             {
                 parts.Add("-i");
-                parts.Add($"{{{{{InputAlias(i)}}}}}");
+                parts.Add(Placeholders.Of(InputAlias(i)));
             }
         }
         parts.AddRange(words.Select(Quote));
-        if (!words.Any(w => Uses(w, "out_")))
+        if (!words.Any(w => Placeholders.Mentions(w, "out_")))
         {
             for (var i = 0; i < outputs; i++)
             {
-                parts.Add($"{{{{{OutputAlias(i)}}}}}");
+                parts.Add(Placeholders.Of(OutputAlias(i)));
             }
         }
         return string.Join(' ', parts);
     }
-
-    // The server's own placeholder pattern (Core), so the CLI and the server never disagree on what a placeholder is.
-    private static bool Uses(string word, string prefix) => Placeholders.Find(word).Any(a => a.StartsWith(prefix, StringComparison.Ordinal));
 
     /// <summary>Quotes a word for the server's tokenizer when it is empty or holds whitespace, a quote or a backslash.</summary>
     public static string Quote(string word)

@@ -250,7 +250,7 @@ public sealed class FileService(IFileStore store, IBlobStore blobs, FileIngestSe
                 DisplayName = display == safe ? null : display,
                 Status = FileStatus.Processing,
                 StoreType = FileIngestService.UploadStoreType,
-                StorageKey = $"{id:N}/{safe}",
+                StorageKey = BlobKeys.ForFile(id, safe),
                 CreatedAt = time.GetUtcNow().ToUnixTimeMilliseconds(),
             }, ct);
         }
@@ -286,7 +286,7 @@ public sealed class FileService(IFileStore store, IBlobStore blobs, FileIngestSe
             Filename = name,
             Status = FileStatus.Processing,
             StoreType = FileIngestService.StoredFileStoreType,
-            StorageKey = $"{id:N}/{name}",
+            StorageKey = BlobKeys.ForFile(id, name),
             OriginalFileUrl = fileUrl,
             CreatedAt = time.GetUtcNow().ToUnixTimeMilliseconds(),
         }, ct);

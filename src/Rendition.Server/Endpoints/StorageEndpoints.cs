@@ -14,7 +14,7 @@ public static class StorageEndpoints
     /// <summary>Maps the folder route always (manifests link through it), and single-file downloads only when <paramref name="localBlobs"/>.</summary>
     public static IEndpointRouteBuilder MapStorage(this IEndpointRouteBuilder app, bool localBlobs = true)
     {
-        app.MapMethods(PrefixUrls.RoutePrefix + "{expires}/{sig}/{prefix}/{**file}", ["GET", "HEAD"], DownloadFromFolder)
+        app.MapMethods(StorageRoutes.Folders + "{expires}/{sig}/{prefix}/{**file}", ["GET", "HEAD"], DownloadFromFolder)
             .Doc("Downloads", "Download a file of a signed folder",
                 "The segments and variant playlists a streaming manifest (HLS/DASH output) refers to, by relative URL, in sub-folders too. No API key: the URL is signed and expires. " +
                 "Range requests are supported; with S3 storage, answers 302 to the bucket's own signed URL.")
@@ -24,7 +24,7 @@ public static class StorageEndpoints
         if (localBlobs)
         {
             // Other stores hand out their own signed URLs (S3: presigned); the API serves no single files for them.
-            app.MapMethods(LocalBlobStore.RoutePrefix + "{**key}", ["GET", "HEAD"], Download)
+            app.MapMethods(StorageRoutes.Files + "{**key}", ["GET", "HEAD"], Download)
                 .Doc("Downloads", "Download a stored file",
                     "The `storage_url` of a file or command output. No API key: the URL is signed and expires. Range requests are supported.")
                 .Produces(StatusCodes.Status200OK, contentType: "application/octet-stream")
@@ -41,7 +41,7 @@ public static class StorageEndpoints
         {
             return ApiResults.Error(StatusCodes.Status403Forbidden, ErrorCodes.Forbidden, "This download link is invalid or has expired; poll the command for a fresh one.");
         }
-        var key = $"{prefix}/{file}";
+        var key = BlobKeys.InFolder(prefix, file);
         if (blobs is LocalBlobStore local)
         {
             var path = local.TryGetLocalPath(key);
