@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
 using Rendition.Core;
@@ -214,33 +213,42 @@ public sealed class FfmpegTools
         return allowed.Count > 0 ? string.Join(',', allowed) : "lavfi,mov,mp4,matroska,webm,mpegts,mp3,wav,flac,ogg,aac,image2,png_pipe,jpeg_pipe,gif,avi,flv";
     }
 
-    /// <summary>Names from <c>ffmpeg -demuxers</c>/<c>-devices</c> that can be read ('D' flag); multi-name demuxers split.</summary>
+    private static readonly TimeSpan ListFormatsTimeout = TimeSpan.FromSeconds(30);
+
+    /// <summary>
+    /// Names from <c>ffmpeg -demuxers</c>/<c>-devices</c> that can be read ('D' flag); multi-name demuxers split. Run like every
+    /// other tool process (both pipes drained, a deadline), and waited for here: it runs once per process, for the first job.
+    /// </summary>
     private HashSet<string> ListFormats(string which)
     {
         var names = new HashSet<string>(StringComparer.Ordinal);
+        ProcessResult result;
         try
         {
-            var psi = new ProcessStartInfo(_ffmpeg, ["-hide_banner", which]) { RedirectStandardOutput = true, RedirectStandardError = true };
-            using var p = Process.Start(psi)!;
-            var output = p.StandardOutput.ReadToEnd();
-            p.WaitForExit();
-            var started = false;
-            foreach (var line in output.Split('\n'))
-            {
-                if (line.Trim() == "--")
-                {
-                    started = true;
-                    continue;
-                }
-                var parts = line.Split(' ', StringSplitOptions.RemoveEmptyEntries);
-                if (started && parts.Length >= 2 && parts[0].Contains('D', StringComparison.Ordinal))
-                {
-                    names.UnionWith(parts[1].Split(','));
-                }
-            }
+            result = ProcessRunner.RunAsync(new SandboxedCommand(_ffmpeg, ["-hide_banner", which]), Path.GetTempPath(), ListFormatsTimeout,
+                new ProcessWatch { CaptureStdout = true }, CancellationToken.None).GetAwaiter().GetResult();
         }
         catch (System.ComponentModel.Win32Exception)
         {
+            return names;
+        }
+        if (result.ExitCode != 0)
+        {
+            return names;
+        }
+        var started = false;
+        foreach (var line in result.StandardOutput.Split('\n'))
+        {
+            if (line.Trim() == "--")
+            {
+                started = true;
+                continue;
+            }
+            var parts = line.Split(' ', StringSplitOptions.RemoveEmptyEntries);
+            if (started && parts.Length >= 2 && parts[0].Contains('D', StringComparison.Ordinal))
+            {
+                names.UnionWith(parts[1].Split(','));
+            }
         }
         return names;
     }
