@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Globalization;
 using System.Net;
 using System.Net.Http.Headers;
@@ -91,29 +90,29 @@ public sealed class RenditionClient
     public async Task<CommandResult> WaitAsync(string commandId, TimeSpan? timeout = null, CancellationToken cancellationToken = default)
     {
         var limit = timeout ?? TimeSpan.FromMinutes(10);
-        var started = Stopwatch.GetTimestamp();
+        var started = _options.TimeProvider.GetTimestamp();
         var backoff = FirstBackoff;
         while (true)
         {
-            var remaining = limit - Stopwatch.GetElapsedTime(started);
+            var remaining = limit - _options.TimeProvider.GetElapsedTime(started);
             var waitSeconds = (int)Math.Min(Math.Min(remaining.TotalSeconds, _options.LongPollWait.TotalSeconds), ServerMaxWaitSeconds);
-            var callStarted = Stopwatch.GetTimestamp();
+            var callStarted = _options.TimeProvider.GetTimestamp();
             var result = await GetCommandAsync(commandId, Math.Max(waitSeconds, 0), cancellationToken).ConfigureAwait(false);
             if (result.IsFinal)
             {
                 return result;
             }
-            remaining = limit - Stopwatch.GetElapsedTime(started);
+            remaining = limit - _options.TimeProvider.GetElapsedTime(started);
             if (remaining <= TimeSpan.Zero)
             {
                 throw new TimeoutException($"Command {commandId} was still {result.Status} after {limit.TotalSeconds:0.#} s.");
             }
             // An answer that came back well before the wait we asked for means the server did not hold it (no ?wait= support, or a
             // status change short of final): back off so we do not hammer it. A held request already spaced the polls out.
-            var held = Stopwatch.GetElapsedTime(callStarted);
+            var held = _options.TimeProvider.GetElapsedTime(callStarted);
             if (waitSeconds <= 0 || held < TimeSpan.FromSeconds(waitSeconds) / 2)
             {
-                await Task.Delay(backoff < remaining ? backoff : remaining, cancellationToken).ConfigureAwait(false);
+                await Task.Delay(backoff < remaining ? backoff : remaining, _options.TimeProvider, cancellationToken).ConfigureAwait(false);
                 backoff = backoff * 2 < MaxBackoff ? backoff * 2 : MaxBackoff;
             }
             else
@@ -265,7 +264,7 @@ public sealed class RenditionClient
     public async Task<StoredFile> WaitForFileAsync(string fileId, TimeSpan? timeout = null, CancellationToken cancellationToken = default)
     {
         var limit = timeout ?? TimeSpan.FromMinutes(10);
-        var started = Stopwatch.GetTimestamp();
+        var started = _options.TimeProvider.GetTimestamp();
         var backoff = FirstBackoff;
         while (true)
         {
@@ -274,12 +273,12 @@ public sealed class RenditionClient
             {
                 return file;
             }
-            var remaining = limit - Stopwatch.GetElapsedTime(started);
+            var remaining = limit - _options.TimeProvider.GetElapsedTime(started);
             if (remaining <= TimeSpan.Zero)
             {
                 throw new TimeoutException($"File {fileId} was still {file.Status} after {limit.TotalSeconds:0.#} s.");
             }
-            await Task.Delay(backoff < remaining ? backoff : remaining, cancellationToken).ConfigureAwait(false);
+            await Task.Delay(backoff < remaining ? backoff : remaining, _options.TimeProvider, cancellationToken).ConfigureAwait(false);
             backoff = backoff * 2 < MaxBackoff ? backoff * 2 : MaxBackoff;
         }
     }

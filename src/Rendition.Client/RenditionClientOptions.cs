@@ -29,4 +29,10 @@ public sealed class RenditionClientOptions
 
     /// <summary>Base delay of the exponential, jittered backoff between those retries (the <c>Retry-After</c> of a 429 or 503 wins when given).</summary>
     public TimeSpan RetryDelay { get; set; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>
+    /// The clock <see cref="RenditionClient.WaitAsync"/> and <see cref="RenditionClient.WaitForFileAsync"/> measure their
+    /// timeout and back off with; the system clock unless a test supplies another.
+    /// </summary>
+    public TimeProvider TimeProvider { get; set; } = TimeProvider.System;
 }

@@ -8,6 +8,7 @@ using Rendition.Core;
 using Rendition.Core.Security;
 using Rendition.Core.Storage;
 using Rendition.Server.Endpoints;
+using Rendition.Testing;
 
 namespace Rendition.Blobs.Tests;
 
@@ -21,7 +22,7 @@ public sealed class LocalBlobStoreTests : BlobStoreContract
 
     protected override async Task<IBlobStore> CreateStoreAsync()
     {
-        var port = S3TestServer.FreePort();
+        var port = LoopbackPort.Free();
         var publicUrl = $"http://127.0.0.1:{port}";
         var signer = new UrlSigner(RandomKey());
         var store = new LocalBlobStore(Path.Combine(_root, "blobs"), publicUrl, signer, TimeProvider.System);
@@ -80,44 +81,15 @@ public sealed class S3BlobStoreTests : BlobStoreContract
 
     protected override async Task<IBlobStore> CreateStoreAsync()
     {
-        var store = new S3BlobStore(S3TestServer.Options("blob-contract"), TimeProvider.System);
+        var store = new S3BlobStore(TestS3.Options("blob-contract"), TimeProvider.System);
         await store.EnsureBucketAsync(CancellationToken.None);
         return store;
     }
 
     protected override Task<IBlobStore> CreateForeignStoreAsync() =>
-        Task.FromResult<IBlobStore>(new S3BlobStore(S3TestServer.Options("another-bucket"), TimeProvider.System));
+        Task.FromResult<IBlobStore>(new S3BlobStore(TestS3.Options("another-bucket"), TimeProvider.System));
 
     // A bucket nobody created.
     protected override Task<IBlobStore> CreateUnwritableStoreAsync() =>
-        Task.FromResult<IBlobStore>(new S3BlobStore(S3TestServer.Options($"missing-{Guid.NewGuid():N}"[..40]), TimeProvider.System));
-}
-
-/// <summary>Reaching the test S3 server that scripts/test-s3.sh starts (s3rver; its built-in key pair).</summary>
-public static class S3TestServer
-{
-    public const string EndpointVariable = "RENDITION_TEST_S3_ENDPOINT";
-
-    /// <summary>The server's URL; a missing one fails the test (never skips it), saying how to provide it.</summary>
-    public static Uri Endpoint => Environment.GetEnvironmentVariable(EndpointVariable) is { Length: > 0 } url
-        ? new Uri(url)
-        : throw new InvalidOperationException(
-            $"{EndpointVariable} is not set: the S3 tests need the test S3 server. Run `make test`, or wrap the command in scripts/test-s3.sh.");
-
-    public static S3Options Options(string bucket) => new()
-    {
-        Bucket = bucket,
-        Endpoint = Endpoint,
-        Region = "us-east-1",
-        AccessKey = "S3RVER",
-        SecretKey = "S3RVER",
-        ForcePathStyle = true,
-    };
-
-    public static int FreePort()
-    {
-        using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
-        listener.Start();
-        return ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
-    }
+        Task.FromResult<IBlobStore>(new S3BlobStore(TestS3.Options($"missing-{Guid.NewGuid():N}"[..40]), TimeProvider.System));
 }

@@ -1,5 +1,6 @@
 using Rendition.Blobs.S3;
 using Rendition.Core;
+using Rendition.Testing;
 
 namespace Rendition.Blobs.Tests;
 
@@ -10,23 +11,14 @@ public sealed class S3OutageTests : IDisposable
 
     public void Dispose() => Directory.Delete(_scratch, recursive: true);
 
-    private static int ClosedPort()
-    {
-        var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
-        listener.Start();
-        var port = ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
-        listener.Stop();
-        return port;
-    }
-
     [Fact]
     public async Task EveryCallToAnUnreachableEndpoint_IsABlobStoreOutage()
     {
-        var options = S3TestServer.Options("down");
+        var options = TestS3.Options("down");
         using var store = new S3BlobStore(new Core.S3Options
         {
             Bucket = options.Bucket,
-            Endpoint = new Uri($"http://127.0.0.1:{ClosedPort()}"),
+            Endpoint = new Uri($"http://127.0.0.1:{LoopbackPort.Free()}"),
             Region = options.Region,
             AccessKey = options.AccessKey,
             SecretKey = options.SecretKey,
@@ -52,7 +44,7 @@ public sealed class S3OutageTests : IDisposable
     [Fact]
     public async Task AMissingKeyOrLocalFile_IsNotAnOutage()
     {
-        using var store = new S3BlobStore(S3TestServer.Options("outage-contract"), TimeProvider.System);
+        using var store = new S3BlobStore(TestS3.Options("outage-contract"), TimeProvider.System);
         await store.EnsureBucketAsync(CancellationToken.None);
         await Assert.ThrowsAsync<FileNotFoundException>(() => store.CopyToFileAsync($"missing/{Guid.NewGuid():N}", Path.Combine(_scratch, "x"), CancellationToken.None));
         var e = await Assert.ThrowsAnyAsync<Exception>(() => store.PutFileAsync("k/x", Path.Combine(_scratch, "not-there.bin"), CancellationToken.None));

@@ -3,7 +3,7 @@ using System.Text.Json;
 using System.Text.RegularExpressions;
 using Rendition.Core.Commands;
 using Rendition.Server.Cli;
-using Rendition.Server.Tests.Infrastructure;
+using Rendition.Testing;
 
 namespace Rendition.Client.Tests;
 
@@ -165,7 +165,7 @@ public sealed partial class CliTests(ClientFixture fx)
         Assert.True(wrongKey.Exit == ClientCommands.Failed, wrongKey.ToString());
         Assert.Contains("refused the API key", wrongKey.Err, StringComparison.Ordinal);
 
-        var nowhere = $"http://127.0.0.1:{InputServer.FreePort()}";
+        var nowhere = $"http://127.0.0.1:{LoopbackPort.Free()}";
         var unreachable = await Cli(Env, "ls", "--server", nowhere);
         Assert.True(unreachable.Exit == ClientCommands.Unreachable, unreachable.ToString());
         Assert.Contains($"cannot reach the server at {nowhere}", unreachable.Err, StringComparison.Ordinal);

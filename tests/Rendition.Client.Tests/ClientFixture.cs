@@ -1,5 +1,5 @@
 using Rendition.Client;
-using Rendition.Server.Tests.Infrastructure;
+using Rendition.Testing;
 
 namespace Rendition.Client.Tests;
 

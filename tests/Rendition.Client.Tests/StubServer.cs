@@ -3,7 +3,7 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
-using Rendition.Server.Tests.Infrastructure;
+using Rendition.Testing;
 
 namespace Rendition.Client.Tests;
 
@@ -21,7 +21,7 @@ public sealed class StubServer : IAsyncDisposable
         BaseUrl = $"http://127.0.0.1:{port}";
     }
 
-    public sealed record Seen(string Method, string PathAndQuery, IReadOnlyDictionary<string, string> Headers, DateTime At);
+    public sealed record Seen(string Method, string PathAndQuery, IReadOnlyDictionary<string, string> Headers);
 
     public string BaseUrl { get; }
 
@@ -29,7 +29,7 @@ public sealed class StubServer : IAsyncDisposable
 
     public static async Task<StubServer> StartAsync(Func<HttpContext, Task<IResult>> answer)
     {
-        var port = InputServer.FreePort();
+        var port = LoopbackPort.Free();
         var builder = WebApplication.CreateSlimBuilder();
         builder.WebHost.UseUrls($"http://127.0.0.1:{port}");
         builder.Logging.ClearProviders();
@@ -38,7 +38,7 @@ public sealed class StubServer : IAsyncDisposable
         app.Run(async context =>
         {
             stub.Requests.Enqueue(new Seen(context.Request.Method, context.Request.Path + context.Request.QueryString,
-                context.Request.Headers.ToDictionary(h => h.Key.ToLowerInvariant(), h => h.Value.ToString()), DateTime.UtcNow));
+                context.Request.Headers.ToDictionary(h => h.Key.ToLowerInvariant(), h => h.Value.ToString())));
             var result = await answer(context);
             await result.ExecuteAsync(context);
         });

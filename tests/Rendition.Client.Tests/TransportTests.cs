@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Net;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
@@ -18,25 +17,31 @@ public sealed class TransportTests
         + "\"original_request\":{\"input_files\":{},\"output_files\":{}}}",
         "application/json");
 
-    private static RenditionClient Client(StubServer stub, TimeSpan? longPoll = null) =>
-        new(new HttpClient(), new RenditionClientOptions { BaseAddress = new Uri(stub.BaseUrl), ApiKey = "ffsk_test", LongPollWait = longPoll ?? TimeSpan.FromSeconds(30) });
+    private static RenditionClient Client(StubServer stub, TimeSpan? longPoll = null, TimeProvider? clock = null) =>
+        new(new HttpClient(), new RenditionClientOptions
+        {
+            BaseAddress = new Uri(stub.BaseUrl),
+            ApiKey = "ffsk_test",
+            LongPollWait = longPoll ?? TimeSpan.FromSeconds(30),
+            TimeProvider = clock ?? TimeProvider.System,
+        });
 
     [Fact]
     public async Task WaitAsync_AgainstAServerIgnoringWait_BacksOffBetweenPolls_AndTimesOut()
     {
         await using var stub = await StubServer.StartAsync(_ => Task.FromResult(Poll("PROCESSING")));
-        var started = Stopwatch.GetTimestamp();
+        var clock = new SteppingClock();
 
-        var e = await Assert.ThrowsAsync<TimeoutException>(() => Client(stub).WaitAsync(CommandId, TimeSpan.FromSeconds(2)));
+        var e = await Assert.ThrowsAsync<TimeoutException>(() => Client(stub, clock: clock).WaitAsync(CommandId, TimeSpan.FromSeconds(2)));
 
         Assert.Contains("PROCESSING", e.Message, StringComparison.Ordinal);
-        Assert.InRange(Stopwatch.GetElapsedTime(started).TotalSeconds, 1.9, 4);
+        // Every answer came at once (the stub ignores ?wait=), so the client backed off between polls, doubling from 250 ms,
+        // and the deadline cut the last sleep short: a poll before each sleep and one after the last, then the timeout.
+        Assert.Equal([250.0, 500, 1000, 250], clock.Sleeps.Select(s => s.TotalMilliseconds));
+        Assert.Equal(TimeSpan.FromSeconds(2), clock.Elapsed);
         var polls = stub.Requests.ToList();
-        // 250 + 500 + 1000 ms of backoff fit in two seconds: a handful of polls, not a tight loop.
-        Assert.InRange(polls.Count, 3, 6);
-        var gaps = polls.Zip(polls.Skip(1), (a, b) => (b.At - a.At).TotalMilliseconds).ToList();
-        // Backoff doubles (250, 500, 1000 ms); the last gap is cut short by the deadline. Loose bounds: timing on a busy machine varies.
-        Assert.True(gaps[0] >= 200 && gaps[2] > gaps[0] * 2, $"gaps did not grow: {string.Join(", ", gaps)}");
+        // Each poll asks for what is left of the timeout (whole seconds); none is left for the last two.
+        Assert.Equal(["?wait=2", "?wait=1", "?wait=1", "", ""], polls.Select(p => p.PathAndQuery[$"/api/v1/commands/{CommandId}".Length..]));
         Assert.All(polls, p => Assert.Equal("ffsk_test", p.Headers["x-api-key"]));
     }
 
@@ -44,22 +49,37 @@ public sealed class TransportTests
     public async Task WaitAsync_AgainstAServerHoldingPolls_PollsAgainAtOnce_UntilFinal()
     {
         var calls = 0;
-        await using var stub = await StubServer.StartAsync(async context =>
+        var clock = new SteppingClock();
+        await using var stub = await StubServer.StartAsync(context =>
         {
             var n = Interlocked.Increment(ref calls);
-            // Holds the request as a ?wait=-aware server does while nothing changes.
-            await Task.Delay(TimeSpan.FromSeconds(int.Parse(context.Request.Query["wait"]!, System.Globalization.CultureInfo.InvariantCulture)));
-            return Poll(n < 5 ? "PROCESSING" : "SUCCESS");
+            // Holds the request as a ?wait=-aware server does while nothing changes: on the client's clock, the wait passes.
+            clock.Advance(TimeSpan.FromSeconds(int.Parse(context.Request.Query["wait"]!, System.Globalization.CultureInfo.InvariantCulture)));
+            return Task.FromResult(Poll(n < 5 ? "PROCESSING" : "SUCCESS"));
         });
 
-        var done = await Client(stub, TimeSpan.FromSeconds(1)).WaitAsync(CommandId, TimeSpan.FromSeconds(30));
+        var done = await Client(stub, TimeSpan.FromSeconds(1), clock).WaitAsync(CommandId, TimeSpan.FromSeconds(30));
 
         Assert.Equal(CommandStatuses.Success, done.Status);
         var polls = stub.Requests.ToList();
         Assert.Equal(5, polls.Count);
         Assert.All(polls, p => Assert.EndsWith("?wait=1", p.PathAndQuery, StringComparison.Ordinal));
-        // No backoff on top of a held request: four holds of 1 s take ~4 s; backing off as well would add 250+500+1000+2000 ms.
-        Assert.InRange((polls[^1].At - polls[0].At).TotalSeconds, 3.9, 6);
+        // No backoff on top of a held request: the holds spaced the polls out, the client never slept.
+        Assert.Empty(clock.Sleeps);
+    }
+
+    [Fact]
+    public async Task WaitForFileAsync_BacksOffUntilStored()
+    {
+        var calls = 0;
+        await using var stub = await StubServer.StartAsync(_ => Task.FromResult(Results.Text(
+            $$"""{"file_id":"f","status":"{{(Interlocked.Increment(ref calls) < 4 ? "PROCESSING" : "STORED")}}"}""", "application/json")));
+        var clock = new SteppingClock();
+
+        var file = await Client(stub, clock: clock).WaitForFileAsync("f", TimeSpan.FromSeconds(30));
+
+        Assert.Equal("STORED", file.Status);
+        Assert.Equal([250.0, 500, 1000], clock.Sleeps.Select(s => s.TotalMilliseconds));
     }
 
     [Fact]

@@ -1,5 +1,5 @@
 using System.Text.RegularExpressions;
-using Rendition.Server.Tests.Infrastructure;
+using Rendition.Testing;
 
 namespace Rendition.Server.Tests;
 

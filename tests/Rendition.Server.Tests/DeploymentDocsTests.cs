@@ -1,5 +1,6 @@
 using System.Text.RegularExpressions;
 using Microsoft.Extensions.Configuration;
+using Rendition.Testing;
 
 namespace Rendition.Server.Tests;
 
@@ -44,7 +45,7 @@ public sealed partial class DeploymentDocsTests
         return read;
     }
 
-    private static string Read(string relative) => File.ReadAllText(Path.Combine(Infrastructure.Repo.Root, relative));
+    private static string Read(string relative) => File.ReadAllText(Path.Combine(Repo.Root, relative));
 
     [Fact]
     public void TheRecordedSettings_AreTheOnesTheServerReads()

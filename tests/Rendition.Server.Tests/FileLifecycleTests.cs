@@ -3,7 +3,7 @@ using System.Text.Json.Nodes;
 using Microsoft.Extensions.DependencyInjection;
 using Rendition.Core.Storage;
 using Rendition.Execution;
-using Rendition.Server.Tests.Infrastructure;
+using Rendition.Testing;
 
 namespace Rendition.Server.Tests;
 

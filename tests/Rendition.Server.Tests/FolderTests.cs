@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.IO.Compression;
 using System.Text.Json.Nodes;
-using Rendition.Server.Tests.Infrastructure;
+using Rendition.Testing;
 
 namespace Rendition.Server.Tests;
 

@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using System.Net.Http.Json;
 using System.Text.Json.Nodes;
-using Rendition.Server.Tests.Infrastructure;
+using Rendition.Testing;
 
 namespace Rendition.Server.Tests;
 

@@ -1,4 +1,4 @@
-using Rendition.Server.Tests.Infrastructure;
+using Rendition.Testing;
 
 namespace Rendition.Server.Tests;
 
@@ -32,7 +32,7 @@ public sealed class JobFailureTests(ServerFixture fx)
     {
         var (status, message) = await RunToFailureAsync(new
         {
-            input_files = new { in_a = $"http://127.0.0.1:{InputServer.FreePort()}/a.mp4" },
+            input_files = new { in_a = $"http://127.0.0.1:{LoopbackPort.Free()}/a.mp4" },
             output_files = new { out_video = "o.mp4" },
             ffmpeg_command = "-i {{in_a}} {{out_video}}",
         });

@@ -8,7 +8,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Console;
 using Microsoft.Extensions.Options;
-using Rendition.Server.Tests.Infrastructure;
+using Rendition.Testing;
 
 namespace Rendition.Server.Tests;
 
@@ -254,7 +254,7 @@ public sealed partial class OperationsTests(ServerFixture fx)
     {
         var cs = await TestPostgres.CreateDatabaseAsync();
         await using var api = await RenditionTestServer.StartAsync(workers: 0, extraSettings: new Dictionary<string, string?> { ["RENDITION_POSTGRES"] = cs });
-        var opsUrl = $"http://127.0.0.1:{InputServer.FreePort()}";
+        var opsUrl = $"http://127.0.0.1:{LoopbackPort.Free()}";
         using var stop = new CancellationTokenSource();
         // `rendition worker` in this process: settings on its command line, the API node's data directory (local blobs).
         var worker = RenditionApp.RunWorkerAsync(

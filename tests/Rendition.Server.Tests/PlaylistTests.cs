@@ -1,6 +1,6 @@
 using System.Text.Json.Nodes;
 using Rendition.Core.Media;
-using Rendition.Server.Tests.Infrastructure;
+using Rendition.Testing;
 
 namespace Rendition.Server.Tests;
 

@@ -3,7 +3,7 @@ using System.Text.Json.Nodes;
 using Rendition.Core.Contracts;
 using Rendition.Core.Storage;
 using Rendition.Data.Postgres;
-using Rendition.Server.Tests.Infrastructure;
+using Rendition.Testing;
 
 namespace Rendition.Server.Tests;
 

@@ -1,6 +1,6 @@
 using System.Net.Http.Json;
 using System.Text.Json.Nodes;
-using Rendition.Server.Tests.Infrastructure;
+using Rendition.Testing;
 
 namespace Rendition.Server.Tests;
 
@@ -43,20 +43,54 @@ public sealed class RestartTests(ServerFixture fx)
         }
     }
 
+    /// <summary>
+    /// The server as a separate OS process, SIGKILLed the moment its answer arrives: nothing it would write after answering
+    /// (or on a graceful stop) gets written. It runs no workers, so only the submission itself can have stored the command;
+    /// a new process on the same data directory must know it and run it.
+    /// </summary>
     [Fact]
     public async Task SubmittedCommand_IsPersistedBeforeTheAnswer()
     {
-        await using var server = await RenditionTestServer.StartAsync(workers: 1);
-        var id = await server.SubmitAsync(new
+        var dataDir = Directory.CreateTempSubdirectory("rendition-killed-").FullName;
+        try
         {
-            input_files = new { in_v = fx.Inputs.Url("small.mp4") },
-            output_files = new { out_v = "p.mp4" },
-            ffmpeg_command = "-i {{in_v}} -c copy {{out_v}}",
-        });
-        await server.RestartAsync();
-        var poll = await server.Http.GetFromJsonAsync<JsonObject>($"/api/v1/commands/{id}");
-        Assert.NotNull(poll);
-        Assert.Equal(id, poll["command_id"]!.GetValue<string>());
-        Assert.Equal("SUCCESS", (await server.WaitAsync(id))["status"]!.GetValue<string>());
+            var port = LoopbackPort.Free();
+            var env = new Dictionary<string, string>
+            {
+                ["RENDITION_BOOTSTRAP_API_KEY"] = RenditionTestServer.ApiKey,
+                ["RENDITION_ALLOW_PRIVATE_URLS"] = "true",
+                ["RENDITION_RATE_LIMIT_PER_MINUTE"] = "0",
+                ["RENDITION_SUBMIT_LIMIT_PER_MINUTE"] = "0",
+                ["RENDITION_WORKERS"] = "0",
+            };
+            using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}"), Timeout = TimeSpan.FromSeconds(30) };
+            http.DefaultRequestHeaders.Add("X-API-KEY", RenditionTestServer.ApiKey);
+            string id;
+            await using (var first = RenditionProcess.Start("killed", "serve", env, port, dataDir))
+            {
+                await first.WaitHealthyAsync(TimeSpan.FromSeconds(60));
+                using var answer = await http.PostAsync("/api/v1/run-ffmpeg-command", RenditionTestServer.Json(new
+                {
+                    input_files = new { in_v = fx.Inputs.Url("small.mp4") },
+                    output_files = new { out_v = "p.mp4" },
+                    ffmpeg_command = "-i {{in_v}} -c copy {{out_v}}",
+                }));
+                await first.KillAsync();
+                var text = await answer.Content.ReadAsStringAsync();
+                Assert.True(answer.IsSuccessStatusCode, $"submit answered {(int)answer.StatusCode}: {text}");
+                id = JsonNode.Parse(text)!["command_id"]!.GetValue<string>();
+            }
+
+            await using var second = RenditionProcess.Start("restarted", "serve", new Dictionary<string, string>(env) { ["RENDITION_WORKERS"] = "1" }, port, dataDir);
+            await second.WaitHealthyAsync(TimeSpan.FromSeconds(60));
+            using var known = await http.GetAsync($"/api/v1/commands/{id}");
+            Assert.True(known.IsSuccessStatusCode, $"the command was lost: {(int)known.StatusCode}{Environment.NewLine}{second.Tail()}");
+            var poll = await RenditionTestServer.WaitFinalAsync(http, id);
+            Assert.True(poll["status"]!.GetValue<string>() == "SUCCESS", $"{poll.ToJsonString()}{Environment.NewLine}{second.Tail()}");
+        }
+        finally
+        {
+            Directory.Delete(dataDir, recursive: true);
+        }
     }
 }

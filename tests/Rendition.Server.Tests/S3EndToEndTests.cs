@@ -1,27 +1,15 @@
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json.Nodes;
-using Rendition.Server.Tests.Infrastructure;
+using Rendition.Testing;
 
 namespace Rendition.Server.Tests;
 
 /// <summary>The real server with its files in the test S3 server (started by <c>make test</c>, see scripts/test-s3.sh).</summary>
 public sealed class S3EndToEndTests
 {
-    private static string Endpoint => Environment.GetEnvironmentVariable("RENDITION_TEST_S3_ENDPOINT") is { Length: > 0 } e
-        ? e.TrimEnd('/')
-        : throw new InvalidOperationException("RENDITION_TEST_S3_ENDPOINT is not set: run `make test`, or wrap the command in scripts/test-s3.sh.");
-
     private static Task<RenditionTestServer> StartOnS3Async(string bucket) =>
-        RenditionTestServer.StartAsync(allowPrivateUrls: false, extraSettings: new Dictionary<string, string?>
-        {
-            ["RENDITION_S3_BUCKET"] = bucket,
-            ["RENDITION_S3_ENDPOINT"] = Endpoint,
-            ["RENDITION_S3_REGION"] = "us-east-1",
-            ["RENDITION_S3_ACCESS_KEY"] = "S3RVER",
-            ["RENDITION_S3_SECRET_KEY"] = "S3RVER",
-            ["RENDITION_S3_FORCE_PATH_STYLE"] = "true",
-        });
+        RenditionTestServer.StartAsync(allowPrivateUrls: false, extraSettings: TestS3.ServerSettings(bucket).ToDictionary(kv => kv.Key, kv => (string?)kv.Value));
 
     [Fact]
     public async Task Readyz_WritesAProbeToTheBucket_And503sOnceTheBucketIsGone()
@@ -34,8 +22,8 @@ public sealed class S3EndToEndTests
         Assert.Equal("ok", JsonNode.Parse(await ready.Content.ReadAsStringAsync())!["checks"]!["blob_store"]!.GetValue<string>());
 
         // The probe object was deleted again, so the bucket is empty and can be removed under the server.
-        using (var s3 = new Amazon.S3.AmazonS3Client(new Amazon.Runtime.BasicAWSCredentials("S3RVER", "S3RVER"),
-            new Amazon.S3.AmazonS3Config { ServiceURL = Endpoint, ForcePathStyle = true, AuthenticationRegion = "us-east-1" }))
+        using (var s3 = new Amazon.S3.AmazonS3Client(new Amazon.Runtime.BasicAWSCredentials(TestS3.AccessKey, TestS3.SecretKey),
+            new Amazon.S3.AmazonS3Config { ServiceURL = TestS3.Endpoint, ForcePathStyle = true, AuthenticationRegion = TestS3.Region }))
         {
             await s3.DeleteBucketAsync(bucket);
         }
@@ -48,7 +36,7 @@ public sealed class S3EndToEndTests
     [Fact]
     public async Task Command_StoresItsOutputInS3_BehindAPresignedUrl_UsableAsInputAndDeletable()
     {
-        var endpoint = Endpoint;
+        var endpoint = TestS3.Endpoint;
         // A bucket that does not exist yet: the server must create it at start.
         var bucket = $"e2e-{Guid.NewGuid():N}";
         await using var server = await StartOnS3Async(bucket);

@@ -3,7 +3,7 @@ using System.Net.Sockets;
 using Rendition.Core;
 using Rendition.Core.Commands;
 using Rendition.Execution;
-using Rendition.Server.Tests.Infrastructure;
+using Rendition.Testing;
 
 namespace Rendition.Server.Tests;
 

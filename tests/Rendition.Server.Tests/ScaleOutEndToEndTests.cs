@@ -3,7 +3,7 @@ using System.Net.Http.Json;
 using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
 using Rendition.Data.Postgres;
-using Rendition.Server.Tests.Infrastructure;
+using Rendition.Testing;
 using Xunit.Abstractions;
 
 namespace Rendition.Server.Tests;
@@ -23,10 +23,6 @@ public sealed partial class ScaleOutEndToEndTests(ITestOutputHelper output)
     // machine, yet costs little CPU: long enough to be caught mid-job, short enough for 12 of them.
     private const string Command = "-re -f lavfi -i testsrc2=s=64x48:r=10:d=2 -c:v libx264 -preset ultrafast -pix_fmt yuv420p {{out_v}}";
 
-    private static string S3Endpoint => Environment.GetEnvironmentVariable("RENDITION_TEST_S3_ENDPOINT") is { Length: > 0 } e
-        ? e.TrimEnd('/')
-        : throw new InvalidOperationException("RENDITION_TEST_S3_ENDPOINT is not set: run `make test`, or wrap the command in scripts/test-s3.sh.");
-
     [GeneratedRegex("/work/([0-9a-f]{32})-[0-9a-f]{32}")]
     private static partial Regex JobDirectory();
 
@@ -36,15 +32,9 @@ public sealed partial class ScaleOutEndToEndTests(ITestOutputHelper output)
         var clock = System.Diagnostics.Stopwatch.StartNew();
         void Phase(string what) => output.WriteLine($"{clock.Elapsed.TotalSeconds,6:F1} s  {what}");
         var connectionString = await TestPostgres.CreateDatabaseAsync();
-        var env = new Dictionary<string, string>
+        var env = new Dictionary<string, string>(TestS3.ServerSettings($"scaleout-{Guid.NewGuid():N}"))
         {
             ["RENDITION_POSTGRES"] = connectionString,
-            ["RENDITION_S3_BUCKET"] = $"scaleout-{Guid.NewGuid():N}",
-            ["RENDITION_S3_ENDPOINT"] = S3Endpoint,
-            ["RENDITION_S3_REGION"] = "us-east-1",
-            ["RENDITION_S3_ACCESS_KEY"] = "S3RVER",
-            ["RENDITION_S3_SECRET_KEY"] = "S3RVER",
-            ["RENDITION_S3_FORCE_PATH_STYLE"] = "true",
             ["RENDITION_BOOTSTRAP_API_KEY"] = ApiKey,
             // The shortest lease allowed: a dead worker's job is taken back within about 5 + 2.5 s.
             ["RENDITION_LEASE_SECONDS"] = "5",
@@ -56,11 +46,11 @@ public sealed partial class ScaleOutEndToEndTests(ITestOutputHelper output)
         Dictionary<string, string> With(string key, string value) => new(env) { [key] = value };
 
         await using var cluster = new RenditionCluster();
-        var api = cluster.Start("api", "serve", With("RENDITION_WORKERS", "0"), InputServer.FreePort());
+        var api = cluster.Start("api", "serve", With("RENDITION_WORKERS", "0"), LoopbackPort.Free());
         using var http = new HttpClient { BaseAddress = new Uri(api.BaseUrl!), Timeout = TimeSpan.FromSeconds(30) };
         http.DefaultRequestHeaders.Add("X-API-KEY", ApiKey);
         // The API node first: it migrates the fresh database and creates the bootstrap account before the workers look.
-        await WaitHealthyAsync(http, api, cluster);
+        await api.WaitHealthyAsync(TimeSpan.FromSeconds(60), cluster.Tails);
         Phase("API node healthy");
         var workers = new[]
         {
@@ -170,7 +160,7 @@ public sealed partial class ScaleOutEndToEndTests(ITestOutputHelper output)
             foreach (var (id, poll) in polls)
             {
                 var url = poll["output_files"]!["out_v"]!["storage_url"]!.GetValue<string>();
-                Assert.StartsWith($"{S3Endpoint}/{env["RENDITION_S3_BUCKET"]}/", url, StringComparison.Ordinal);
+                Assert.StartsWith($"{TestS3.Endpoint}/{env["RENDITION_S3_BUCKET"]}/", url, StringComparison.Ordinal);
                 await AssertDownloadsVideoAsync(anonymous, url, Path.Combine(downloads, $"{id}.mp4"), cluster);
             }
 
@@ -178,10 +168,10 @@ public sealed partial class ScaleOutEndToEndTests(ITestOutputHelper output)
             // The API node goes away (as in a rolling restart); a new one, with a new data directory, answers for the same
             // commands from the shared database, with URLs into the same bucket.
             Assert.Equal(0, await api.TerminateAsync(TimeSpan.FromSeconds(30)));
-            var second = cluster.Start("api-2", "serve", With("RENDITION_WORKERS", "0"), InputServer.FreePort());
+            var second = cluster.Start("api-2", "serve", With("RENDITION_WORKERS", "0"), LoopbackPort.Free());
             using var http2 = new HttpClient { BaseAddress = new Uri(second.BaseUrl!), Timeout = TimeSpan.FromSeconds(30) };
             http2.DefaultRequestHeaders.Add("X-API-KEY", ApiKey);
-            await WaitHealthyAsync(http2, second, cluster);
+            await second.WaitHealthyAsync(TimeSpan.FromSeconds(60), cluster.Tails);
             foreach (var id in ids)
             {
                 var poll = (await http2.GetFromJsonAsync<JsonObject>($"/api/v1/commands/{id}"))!;
@@ -212,21 +202,6 @@ public sealed partial class ScaleOutEndToEndTests(ITestOutputHelper output)
         Assert.Equal(48, stream.GetProperty("height").GetInt32());
         Assert.InRange(double.Parse(probe.GetProperty("format").GetProperty("duration").GetString()!, CultureInfo.InvariantCulture), 1.8, 2.2);
     }
-
-    private static Task WaitHealthyAsync(HttpClient http, RenditionProcess node, RenditionCluster cluster) =>
-        WaitUntilAsync(async () =>
-        {
-            Assert.False(node.Process.HasExited, $"{node.Name} exited\n{cluster.Tails()}");
-            try
-            {
-                using var response = await http.GetAsync("/healthz");
-                return response.IsSuccessStatusCode;
-            }
-            catch (HttpRequestException)
-            {
-                return false;
-            }
-        }, TimeSpan.FromSeconds(60), $"{node.Name} answers /healthz", cluster);
 
     private static Task WaitUntilAsync(Func<bool> condition, TimeSpan timeout, string what, RenditionCluster cluster) =>
         WaitUntilAsync(() => Task.FromResult(condition()), timeout, what, cluster);

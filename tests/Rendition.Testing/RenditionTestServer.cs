@@ -4,8 +4,9 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.DependencyInjection;
+using Rendition.Server;
 
-namespace Rendition.Server.Tests.Infrastructure;
+namespace Rendition.Testing;
 
 /// <summary>The real Rendition server on a loopback port with a temporary data directory.</summary>
 public sealed class RenditionTestServer : IAsyncDisposable
@@ -37,7 +38,7 @@ public sealed class RenditionTestServer : IAsyncDisposable
         IDictionary<string, string?>? extraSettings = null)
     {
         dataDir ??= Directory.CreateTempSubdirectory("rendition-test-").FullName;
-        var port = InputServer.FreePort();
+        var port = LoopbackPort.Free();
         var settings = new Dictionary<string, string?>
         {
             ["urls"] = $"http://127.0.0.1:{port}",
@@ -122,12 +123,16 @@ public sealed class RenditionTestServer : IAsyncDisposable
     }
 
     /// <summary>Polls until SUCCESS or FAILED (as the seed clients do) and returns the final poll object.</summary>
-    public async Task<JsonObject> WaitAsync(string commandId, string prefix = "/api/v1", TimeSpan? timeout = null, HttpClient? client = null)
+    public Task<JsonObject> WaitAsync(string commandId, string prefix = "/api/v1", TimeSpan? timeout = null, HttpClient? client = null) =>
+        WaitFinalAsync(client ?? Http, commandId, prefix, timeout);
+
+    /// <summary>Polls any server (in process or not) through <paramref name="client"/> until the command is SUCCESS or FAILED.</summary>
+    public static async Task<JsonObject> WaitFinalAsync(HttpClient client, string commandId, string prefix = "/api/v1", TimeSpan? timeout = null)
     {
         var deadline = DateTime.UtcNow + (timeout ?? TimeSpan.FromSeconds(120));
         while (true)
         {
-            var poll = (await (client ?? Http).GetFromJsonAsync<JsonObject>($"{prefix}/commands/{commandId}"))!;
+            var poll = (await client.GetFromJsonAsync<JsonObject>($"{prefix}/commands/{commandId}"))!;
             var status = poll["status"]!.GetValue<string>();
             if (status is "SUCCESS" or "FAILED")
             {

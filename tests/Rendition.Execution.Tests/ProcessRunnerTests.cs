@@ -1,6 +1,6 @@
 using Rendition.Execution;
 
-namespace Rendition.Core.Tests;
+namespace Rendition.Execution.Tests;
 
 /// <summary>Measures allocations of the whole process, so nothing else may run meanwhile.</summary>
 [CollectionDefinition(nameof(AllocationCollection), DisableParallelization = true)]

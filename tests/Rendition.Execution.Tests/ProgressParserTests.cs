@@ -1,7 +1,7 @@
 using Rendition.Core.Contracts;
 using Rendition.Execution;
 
-namespace Rendition.Core.Tests;
+namespace Rendition.Execution.Tests;
 
 public sealed class ProgressParserTests
 {

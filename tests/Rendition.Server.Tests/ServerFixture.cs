@@ -1,4 +1,6 @@
-namespace Rendition.Server.Tests.Infrastructure;
+using Rendition.Testing;
+
+namespace Rendition.Server.Tests;
 
 /// <summary>One server, one input server and the generated media, shared by the integration tests of the "server" collection.</summary>
 public sealed class ServerFixture : IAsyncLifetime

@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 
-namespace Rendition.Server.Tests.Infrastructure;
+namespace Rendition.Testing;
 
 /// <summary>
 /// An S3-compatible server of the test's own (tests/s3/server.js: s3rver with SigV4 checks) on a fixed loopback port and
@@ -40,7 +40,7 @@ public sealed class PrivateS3 : IAsyncDisposable
 
     public static async Task<PrivateS3> StartAsync()
     {
-        var s3 = new PrivateS3(Directory.CreateTempSubdirectory("rendition-s3-private-").FullName, InputServer.FreePort());
+        var s3 = new PrivateS3(Directory.CreateTempSubdirectory("rendition-s3-private-").FullName, LoopbackPort.Free());
         Directory.CreateDirectory(Path.Combine(s3._dir, "data"));
         try
         {

@@ -2,7 +2,7 @@ using System.Net;
 using System.Net.Sockets;
 using Rendition.Execution;
 
-namespace Rendition.Core.Tests;
+namespace Rendition.Execution.Tests;
 
 public class InputFetcherTests
 {

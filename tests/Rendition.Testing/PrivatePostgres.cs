@@ -1,7 +1,7 @@
 using System.Globalization;
 using Npgsql;
 
-namespace Rendition.Server.Tests.Infrastructure;
+namespace Rendition.Testing;
 
 /// <summary>
 /// A PostgreSQL cluster of the test's own (initdb in a temp directory, a free loopback port, its socket in that
@@ -49,7 +49,7 @@ public sealed class PrivatePostgres : IAsyncDisposable
         {
             await RunOrFailAsync(["chown", "-R", "nobody", dir]);
         }
-        var cluster = new PrivatePostgres(bin!, dir, runAs, InputServer.FreePort());
+        var cluster = new PrivatePostgres(bin!, dir, runAs, LoopbackPort.Free());
         try
         {
             await cluster.RunAsAsync("initdb", "-D", cluster.DataDir, "-U", "rendition", "-A", "trust", "-E", "UTF8", "--no-sync");

@@ -1,6 +1,6 @@
 using Npgsql;
 
-namespace Rendition.Server.Tests.Infrastructure;
+namespace Rendition.Testing;
 
 /// <summary>Fresh databases on the PostgreSQL cluster `make test` starts (RENDITION_TEST_POSTGRES); without it these tests fail, never skip.</summary>
 public static class TestPostgres

@@ -1,4 +1,4 @@
-namespace Rendition.Server.Tests.Infrastructure;
+namespace Rendition.Testing;
 
 /// <summary>The repository the tests were built from: the docs they check and the helper servers they start live there.</summary>
 public static class Repo

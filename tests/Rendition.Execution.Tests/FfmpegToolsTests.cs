@@ -1,6 +1,7 @@
+using Rendition.Core;
 using Rendition.Execution;
 
-namespace Rendition.Core.Tests;
+namespace Rendition.Execution.Tests;
 
 public class FfmpegToolsTests
 {

@@ -3,7 +3,7 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Logging.Console;
 
-namespace Rendition.Server.Tests.Infrastructure;
+namespace Rendition.Testing;
 
 /// <summary>
 /// A logger provider that writes every entry through a console formatter (the server's own, e.g. its JSON one) into

@@ -1,11 +1,9 @@
-using System.Net;
-using System.Net.Sockets;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
 
-namespace Rendition.Server.Tests.Infrastructure;
+namespace Rendition.Testing;
 
 /// <summary>A real HTTP server on loopback that serves the test media as command inputs.</summary>
 public sealed class InputServer : IAsyncDisposable
@@ -27,7 +25,7 @@ public sealed class InputServer : IAsyncDisposable
 
     public static async Task<InputServer> StartAsync(string root)
     {
-        var port = FreePort();
+        var port = LoopbackPort.Free();
         var builder = WebApplication.CreateSlimBuilder();
         builder.WebHost.UseUrls($"http://127.0.0.1:{port}");
         builder.Logging.ClearProviders();
@@ -40,13 +38,6 @@ public sealed class InputServer : IAsyncDisposable
         app.MapGet("/status/{code:int}", (int code) => Results.StatusCode(code));
         await app.StartAsync();
         return new InputServer(app, root, port);
-    }
-
-    public static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 
     public async ValueTask DisposeAsync()

@@ -2,7 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Text;
 
-namespace Rendition.Server.Tests.Infrastructure;
+namespace Rendition.Testing;
 
 /// <summary>
 /// The compiled server (<c>dotnet rendition.dll serve|worker</c>) as a separate OS process, as it is deployed: its own
@@ -14,11 +14,14 @@ public sealed class RenditionProcess : IAsyncDisposable
     private readonly Queue<string> _tail = new();
     private readonly StringBuilder _seen = new();
 
-    private RenditionProcess(string name, Process process, string dataDir, string? baseUrl)
+    private readonly bool _ownsDataDir;
+
+    private RenditionProcess(string name, Process process, string dataDir, bool ownsDataDir, string? baseUrl)
     {
         Name = name;
         Process = process;
         DataDir = dataDir;
+        _ownsDataDir = ownsDataDir;
         BaseUrl = baseUrl;
     }
 
@@ -44,13 +47,8 @@ public sealed class RenditionProcess : IAsyncDisposable
             {
                 return next;
             }
-            var dir = new DirectoryInfo(AppContext.BaseDirectory);
-            while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "Rendition.slnx")))
-            {
-                dir = dir.Parent;
-            }
-            var candidates = dir is null ? [] : new[] { "Release", "Debug" }
-                .Select(c => Path.Combine(dir.FullName, "src", "Rendition.Server", "bin", c, "net10.0", "rendition.dll"))
+            var candidates = new[] { "Release", "Debug" }
+                .Select(c => Path.Combine(Repo.Root, "src", "Rendition.Server", "bin", c, "net10.0", "rendition.dll"))
                 .Where(File.Exists)
                 .OrderByDescending(File.GetLastWriteTimeUtc)
                 .ToArray();
@@ -61,11 +59,14 @@ public sealed class RenditionProcess : IAsyncDisposable
 
     /// <summary>
     /// Starts <c>dotnet rendition.dll {role}</c>. Inherited <c>RENDITION_*</c> variables are dropped so only
-    /// <paramref name="env"/> configures it; with <paramref name="port"/> it listens on loopback there.
+    /// <paramref name="env"/> configures it; with <paramref name="port"/> it listens on loopback there. Without
+    /// <paramref name="dataDir"/> it gets a temporary data directory of its own, deleted when it is disposed; a given one
+    /// (a restart on the same data) is left to the caller.
     /// </summary>
-    public static RenditionProcess Start(string name, string role, IDictionary<string, string> env, int? port = null)
+    public static RenditionProcess Start(string name, string role, IDictionary<string, string> env, int? port = null, string? dataDir = null)
     {
-        var dataDir = Directory.CreateTempSubdirectory($"rendition-{name}-").FullName;
+        var ownsDataDir = dataDir is null;
+        dataDir ??= Directory.CreateTempSubdirectory($"rendition-{name}-").FullName;
         var psi = new ProcessStartInfo("dotnet")
         {
             RedirectStandardOutput = true,
@@ -91,7 +92,7 @@ public sealed class RenditionProcess : IAsyncDisposable
             psi.Environment[k] = v;
         }
         var process = new Process { StartInfo = psi, EnableRaisingEvents = true };
-        var started = new RenditionProcess(name, process, dataDir, baseUrl);
+        var started = new RenditionProcess(name, process, dataDir, ownsDataDir, baseUrl);
         process.OutputDataReceived += (_, e) => started.Record("out", e.Data);
         process.ErrorDataReceived += (_, e) => started.Record("err", e.Data);
         process.Start();
@@ -136,6 +137,41 @@ public sealed class RenditionProcess : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// Waits until the API answers <c>/healthz</c>, failing at once if the process exits; <paramref name="context"/> adds
+    /// more to a failure's message (other processes' last lines).
+    /// </summary>
+    public async Task WaitHealthyAsync(TimeSpan timeout, Func<string>? context = null)
+    {
+        using var http = new HttpClient { BaseAddress = new Uri(BaseUrl ?? throw new InvalidOperationException($"{Name} serves no API.")) };
+        var deadline = DateTime.UtcNow + timeout;
+        while (true)
+        {
+            Assert.False(Process.HasExited, $"{Name} exited{Environment.NewLine}{context?.Invoke() ?? Tail()}");
+            try
+            {
+                using var response = await http.GetAsync("/healthz");
+                if (response.IsSuccessStatusCode)
+                {
+                    return;
+                }
+            }
+            catch (HttpRequestException)
+            {
+                // Not listening yet.
+            }
+            Assert.True(DateTime.UtcNow < deadline, $"{Name} did not answer /healthz within {timeout.TotalSeconds:0} s{Environment.NewLine}{context?.Invoke() ?? Tail()}");
+            await Task.Delay(50);
+        }
+    }
+
+    /// <summary>Kills the process and its children with SIGKILL, as a crash or an OOM kill would: nothing runs after it.</summary>
+    public async Task KillAsync()
+    {
+        Process.Kill(entireProcessTree: true);
+        await Process.WaitForExitAsync();
+    }
+
     /// <summary>Asks the process to stop as an orchestrator does (SIGTERM) and waits for it to exit.</summary>
     public async Task<int> TerminateAsync(TimeSpan timeout)
     {
@@ -160,6 +196,10 @@ public sealed class RenditionProcess : IAsyncDisposable
         {
         }
         Process.Dispose();
+        if (!_ownsDataDir)
+        {
+            return;
+        }
         try
         {
             Directory.Delete(DataDir, recursive: true);
@@ -178,9 +218,9 @@ public sealed class RenditionCluster : IAsyncDisposable
 {
     private readonly List<RenditionProcess> _processes = [];
 
-    public RenditionProcess Start(string name, string role, IDictionary<string, string> env, int? port = null)
+    public RenditionProcess Start(string name, string role, IDictionary<string, string> env, int? port = null, string? dataDir = null)
     {
-        var p = RenditionProcess.Start(name, role, env, port);
+        var p = RenditionProcess.Start(name, role, env, port, dataDir);
         _processes.Add(p);
         return p;
     }
