@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text.Json;
 using Npgsql;
 using Rendition.Core.Presets;
+using static Rendition.Data.Postgres.PostgresDatabase;
 
 namespace Rendition.Data.Postgres;
 
@@ -11,7 +12,7 @@ public sealed class PostgresPresetStore(PostgresDatabase db) : IPresetStore
     public async Task<bool> InsertAsync(Preset preset, CancellationToken ct)
     {
         await using var c = await db.OpenAsync(ct);
-        await using var cmd = PostgresStore.Command(c, null, """
+        await using var cmd = Command(c, null, """
             INSERT INTO presets (id, account_id, name, body_json, created_at, updated_at) VALUES (@id, @account, @name, @body, @created, @updated)
             ON CONFLICT (account_id, name) DO NOTHING
             """, Parameters(preset));
@@ -29,7 +30,7 @@ public sealed class PostgresPresetStore(PostgresDatabase db) : IPresetStore
     public async Task<bool> UpdateAsync(Preset preset, CancellationToken ct)
     {
         await using var c = await db.OpenAsync(ct);
-        await using var cmd = PostgresStore.Command(c, null,
+        await using var cmd = Command(c, null,
             "UPDATE presets SET name = @name, body_json = @body, updated_at = @updated WHERE id = @id AND account_id = @account", Parameters(preset));
         try
         {
@@ -44,7 +45,7 @@ public sealed class PostgresPresetStore(PostgresDatabase db) : IPresetStore
     public async Task<bool> DeleteAsync(Guid accountId, string presetId, CancellationToken ct)
     {
         await using var c = await db.OpenAsync(ct);
-        await using var cmd = PostgresStore.Command(c, null, "DELETE FROM presets WHERE account_id = @account AND id = @id",
+        await using var cmd = Command(c, null, "DELETE FROM presets WHERE account_id = @account AND id = @id",
             Sql.Uuid("account", accountId), Sql.Text("id", presetId));
         return await cmd.ExecuteNonQueryAsync(ct) == 1;
     }
@@ -60,7 +61,7 @@ public sealed class PostgresPresetStore(PostgresDatabase db) : IPresetStore
     private async Task<IReadOnlyList<Preset>> QueryAsync(string sql, CancellationToken ct, params NpgsqlParameter[] parameters)
     {
         await using var c = await db.OpenAsync(ct);
-        await using var cmd = PostgresStore.Command(c, null, sql, parameters);
+        await using var cmd = Command(c, null, sql, parameters);
         await using var r = await cmd.ExecuteReaderAsync(ct);
         var presets = new List<Preset>();
         while (await r.ReadAsync(ct))

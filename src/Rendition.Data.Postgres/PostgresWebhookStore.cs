@@ -1,14 +1,13 @@
 using System.Data.Common;
 using Npgsql;
 using Rendition.Core.Webhooks;
+using static Rendition.Data.Postgres.PostgresDatabase;
 
 namespace Rendition.Data.Postgres;
 
 /// <summary>Webhook configs, the delivery outbox and the attempt log on PostgreSQL; dispatchers on several nodes share the outbox.</summary>
 public sealed class PostgresWebhookStore(PostgresDatabase db, TimeProvider time) : IWebhookStore
 {
-    private const string DeliveryColumns = "id, command_id, account_id, status, attempts, created_at, next_attempt_at";
-
     private long Now => time.GetUtcNow().ToUnixTimeMilliseconds();
 
     /// <summary>
@@ -17,8 +16,8 @@ public sealed class PostgresWebhookStore(PostgresDatabase db, TimeProvider time)
     /// </summary>
     internal static async Task EnqueueInTransactionAsync(NpgsqlConnection c, NpgsqlTransaction tx, Guid commandId, long now, CancellationToken ct)
     {
-        await using var cmd = PostgresStore.Command(c, tx, $"""
-            INSERT INTO webhook_deliveries ({DeliveryColumns})
+        await using var cmd = Command(c, tx, $"""
+            INSERT INTO webhook_deliveries ({StoreColumns.Delivery})
             SELECT @delivery, c.id, c.account_id, 'PENDING', 0, @now, @now FROM commands c
             WHERE c.id = @command AND (c.webhook_url IS NOT NULL
                 OR EXISTS (SELECT 1 FROM webhook_configs w WHERE w.account_id = c.account_id AND w.is_active))
@@ -30,19 +29,19 @@ public sealed class PostgresWebhookStore(PostgresDatabase db, TimeProvider time)
     public async Task<WebhookConfig?> GetConfigAsync(Guid accountId, CancellationToken ct)
     {
         await using var c = await db.OpenAsync(ct);
-        await using var cmd = PostgresStore.Command(c, null,
+        await using var cmd = Command(c, null,
             "SELECT account_id, url, secret, is_active, consecutive_failures, disabled_at FROM webhook_configs WHERE account_id = @account",
             Sql.Uuid("account", accountId));
         await using var r = await cmd.ExecuteReaderAsync(ct);
         return await r.ReadAsync(ct)
-            ? new WebhookConfig(r.GetGuid(0), r.GetString(1), r.GetString(2), r.GetBoolean(3), r.GetInt32(4), r.IsDBNull(5) ? null : r.GetInt64(5))
+            ? StoreRows.WebhookConfig(r)
             : null;
     }
 
     public async Task<WebhookConfig> UpsertConfigAsync(Guid accountId, string url, string secret, bool keepExistingSecret, CancellationToken ct)
     {
         await using (var c = await db.OpenAsync(ct))
-        await using (var cmd = PostgresStore.Command(c, null, """
+        await using (var cmd = Command(c, null, """
             INSERT INTO webhook_configs (account_id, url, secret, is_active, consecutive_failures, disabled_at, updated_at)
             VALUES (@account, @url, @secret, true, 0, NULL, @now)
             ON CONFLICT (account_id) DO UPDATE SET url = excluded.url,
@@ -59,7 +58,7 @@ public sealed class PostgresWebhookStore(PostgresDatabase db, TimeProvider time)
     public async Task<bool> DeactivateConfigAsync(Guid accountId, CancellationToken ct)
     {
         await using var c = await db.OpenAsync(ct);
-        await using var cmd = PostgresStore.Command(c, null, "UPDATE webhook_configs SET is_active = false, updated_at = @now WHERE account_id = @account",
+        await using var cmd = Command(c, null, "UPDATE webhook_configs SET is_active = false, updated_at = @now WHERE account_id = @account",
             Sql.Uuid("account", accountId), Sql.Long("now", Now));
         return await cmd.ExecuteNonQueryAsync(ct) == 1;
     }
@@ -73,7 +72,7 @@ public sealed class PostgresWebhookStore(PostgresDatabase db, TimeProvider time)
         // materialized: inlined, the planner may evaluate its LIMIT more than once and claim more rows than asked for.
         // Each due delivery's URL is resolved as the dispatcher will resolve it; a URL that has its share in flight on this
         // node is left out before the scan's limit, and each remaining URL is given only its free slots.
-        await using var cmd = PostgresStore.Command(c, null, $"""
+        await using var cmd = Command(c, null, $"""
             WITH due AS MATERIALIZED (
                 SELECT d.id, d.next_attempt_at,
                     COALESCE(c.webhook_url, CASE WHEN w.is_active THEN w.url END, '') AS target,
@@ -90,7 +89,7 @@ public sealed class PostgresWebhookStore(PostgresDatabase db, TimeProvider time)
             chosen AS (
                 SELECT id, target FROM ranked WHERE slot <= @per_url ORDER BY next_attempt_at, id LIMIT @limit)
             UPDATE webhook_deliveries claimed SET next_attempt_at = @until FROM chosen WHERE claimed.id = chosen.id
-            RETURNING {string.Join(", ", DeliveryColumns.Split(", ").Select(col => "claimed." + col))}, chosen.target
+            RETURNING {StoreColumns.Qualified(StoreColumns.Delivery, "claimed")}, chosen.target
             """,
             Sql.Long("until", now + (long)hold.TotalMilliseconds), Sql.Long("now", now), Sql.Int("per_url", perUrl), Sql.Int("scan", ScanSize(limit)),
             Sql.Int("limit", limit), Sql.Texts("urls", inFlight.Keys), Sql.Ints("counts", inFlight.Values));
@@ -99,7 +98,7 @@ public sealed class PostgresWebhookStore(PostgresDatabase db, TimeProvider time)
         while (await r.ReadAsync(ct))
         {
             var target = r.GetString(7);
-            due.Add(new ClaimedDelivery(ReadDelivery(r), target.Length == 0 ? null : target));
+            due.Add(new ClaimedDelivery(StoreRows.Delivery(r), target.Length == 0 ? null : target));
         }
         return due;
     }
@@ -111,7 +110,7 @@ public sealed class PostgresWebhookStore(PostgresDatabase db, TimeProvider time)
     {
         await using var c = await db.OpenAsync(ct);
         await using var tx = await c.BeginTransactionAsync(ct);
-        await using (var cmd = PostgresStore.Command(c, tx, """
+        await using (var cmd = Command(c, tx, """
             INSERT INTO webhook_attempts (delivery_id, attempted_at, url, http_status, error, duration_ms)
             VALUES (@delivery, @at, @url, @status, @error, @duration)
             """,
@@ -120,7 +119,7 @@ public sealed class PostgresWebhookStore(PostgresDatabase db, TimeProvider time)
         {
             await cmd.ExecuteNonQueryAsync(ct);
         }
-        await using (var cmd = PostgresStore.Command(c, tx, """
+        await using (var cmd = Command(c, tx, """
             UPDATE webhook_deliveries SET attempts = attempts + 1, status = @dstatus, next_attempt_at = COALESCE(@next, next_attempt_at)
             WHERE id = @delivery
             """,
@@ -131,7 +130,7 @@ public sealed class PostgresWebhookStore(PostgresDatabase db, TimeProvider time)
         if (toAccountConfig)
         {
             var succeeded = status == DeliveryStatus.Delivered;
-            await using var cmd = PostgresStore.Command(c, tx, """
+            await using var cmd = Command(c, tx, """
                 UPDATE webhook_configs SET
                     consecutive_failures = CASE WHEN @ok THEN 0 ELSE consecutive_failures + 1 END,
                     is_active = CASE WHEN NOT @ok AND consecutive_failures + 1 >= @max THEN false ELSE is_active END,
@@ -149,8 +148,8 @@ public sealed class PostgresWebhookStore(PostgresDatabase db, TimeProvider time)
         var id = Guid.NewGuid();
         var now = Now;
         await using var c = await db.OpenAsync(ct);
-        await using var cmd = PostgresStore.Command(c, null, $"""
-            INSERT INTO webhook_deliveries ({DeliveryColumns})
+        await using var cmd = Command(c, null, $"""
+            INSERT INTO webhook_deliveries ({StoreColumns.Delivery})
             SELECT @delivery, id, account_id, 'PENDING', 0, @now, @now FROM commands WHERE id = @command AND account_id = @account
             """,
             Sql.Uuid("delivery", id), Sql.Long("now", now), Sql.Uuid("command", commandId), Sql.Uuid("account", accountId));
@@ -161,18 +160,18 @@ public sealed class PostgresWebhookStore(PostgresDatabase db, TimeProvider time)
     {
         await using var c = await db.OpenAsync(ct);
         var deliveries = new List<WebhookDelivery>();
-        await using (var cmd = PostgresStore.Command(c, null,
-            $"SELECT {DeliveryColumns} FROM webhook_deliveries WHERE command_id = @command AND account_id = @account ORDER BY created_at, seq",
+        await using (var cmd = Command(c, null,
+            $"SELECT {StoreColumns.Delivery} FROM webhook_deliveries WHERE command_id = @command AND account_id = @account ORDER BY created_at, seq",
             Sql.Uuid("command", commandId), Sql.Uuid("account", accountId)))
         await using (var r = await cmd.ExecuteReaderAsync(ct))
         {
             while (await r.ReadAsync(ct))
             {
-                deliveries.Add(ReadDelivery(r));
+                deliveries.Add(StoreRows.Delivery(r));
             }
         }
         var attempts = deliveries.ToDictionary(d => d.Id, _ => new List<WebhookAttempt>());
-        await using (var cmd = PostgresStore.Command(c, null, """
+        await using (var cmd = Command(c, null, """
             SELECT a.delivery_id, a.attempted_at, a.url, a.http_status, a.error, a.duration_ms FROM webhook_attempts a
             JOIN webhook_deliveries d ON d.id = a.delivery_id WHERE d.command_id = @command AND d.account_id = @account ORDER BY a.id
             """, Sql.Uuid("command", commandId), Sql.Uuid("account", accountId)))
@@ -180,14 +179,10 @@ public sealed class PostgresWebhookStore(PostgresDatabase db, TimeProvider time)
         {
             while (await r.ReadAsync(ct))
             {
-                var attempt = new WebhookAttempt(r.GetGuid(0), r.GetInt64(1), r.GetString(2), r.IsDBNull(3) ? null : r.GetInt32(3),
-                    r.IsDBNull(4) ? null : r.GetString(4), r.GetInt32(5));
+                var attempt = StoreRows.Attempt(r);
                 attempts[attempt.DeliveryId].Add(attempt);
             }
         }
         return [.. deliveries.Select(d => (d, (IReadOnlyList<WebhookAttempt>)attempts[d.Id]))];
     }
-
-    private static WebhookDelivery ReadDelivery(DbDataReader r) =>
-        new(r.GetGuid(0), r.GetGuid(1), r.GetGuid(2), r.GetString(3), r.GetInt32(4), r.GetInt64(5), r.GetInt64(6));
 }

@@ -207,6 +207,18 @@ public sealed class SqliteDatabase : IStoreMigrator
         return connection;
     }
 
+    /// <summary>A command on <paramref name="connection"/> with its parameters (null as SQL NULL).</summary>
+    internal static SqliteCommand Command(SqliteConnection connection, string sql, params (string Name, object? Value)[] parameters)
+    {
+        var cmd = connection.CreateCommand();
+        cmd.CommandText = sql;
+        foreach (var (name, value) in parameters)
+        {
+            cmd.Parameters.AddWithValue(name, value ?? DBNull.Value);
+        }
+        return cmd;
+    }
+
     /// <summary>Switches to WAL (readers never block the writer) and applies the migrations not yet applied.</summary>
     public async Task MigrateAsync(CancellationToken ct)
     {

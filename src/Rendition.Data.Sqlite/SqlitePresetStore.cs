@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text.Json;
 using Microsoft.Data.Sqlite;
 using Rendition.Core.Presets;
+using static Rendition.Data.Sqlite.SqliteDatabase;
 
 namespace Rendition.Data.Sqlite;
 
@@ -11,7 +12,7 @@ public sealed class SqlitePresetStore(SqliteDatabase db) : IPresetStore
     public async Task<bool> InsertAsync(Preset preset, CancellationToken ct)
     {
         await using var c = await db.OpenAsync(ct);
-        await using var cmd = SqliteStore.Command(c, """
+        await using var cmd = Command(c, """
             INSERT INTO presets (id, account_id, name, body_json, created_at, updated_at) VALUES ($id, $account, $name, $body, $created, $updated)
             ON CONFLICT (account_id, name) DO NOTHING
             """, Parameters(preset));
@@ -28,7 +29,7 @@ public sealed class SqlitePresetStore(SqliteDatabase db) : IPresetStore
     public async Task<bool> UpdateAsync(Preset preset, CancellationToken ct)
     {
         await using var c = await db.OpenAsync(ct);
-        await using var cmd = SqliteStore.Command(c,
+        await using var cmd = Command(c,
             "UPDATE presets SET name = $name, body_json = $body, updated_at = $updated WHERE id = $id AND account_id = $account", Parameters(preset));
         try
         {
@@ -43,7 +44,7 @@ public sealed class SqlitePresetStore(SqliteDatabase db) : IPresetStore
     public async Task<bool> DeleteAsync(Guid accountId, string presetId, CancellationToken ct)
     {
         await using var c = await db.OpenAsync(ct);
-        await using var cmd = SqliteStore.Command(c, "DELETE FROM presets WHERE account_id = $account AND id = $id", ("$account", accountId.ToString()), ("$id", presetId));
+        await using var cmd = Command(c, "DELETE FROM presets WHERE account_id = $account AND id = $id", ("$account", accountId.ToString()), ("$id", presetId));
         return await cmd.ExecuteNonQueryAsync(ct) == 1;
     }
 
@@ -57,7 +58,7 @@ public sealed class SqlitePresetStore(SqliteDatabase db) : IPresetStore
     private async Task<IReadOnlyList<Preset>> QueryAsync(string sql, CancellationToken ct, params (string, object?)[] parameters)
     {
         await using var c = await db.OpenAsync(ct);
-        await using var cmd = SqliteStore.Command(c, sql, parameters);
+        await using var cmd = Command(c, sql, parameters);
         await using var r = await cmd.ExecuteReaderAsync(ct);
         var presets = new List<Preset>();
         while (await r.ReadAsync(ct))

@@ -3,14 +3,13 @@ using System.Text.Json;
 using System.Text.Json.Serialization;
 using Microsoft.Data.Sqlite;
 using Rendition.Core.Webhooks;
+using static Rendition.Data.Sqlite.SqliteDatabase;
 
 namespace Rendition.Data.Sqlite;
 
 /// <summary>Webhook configs, the delivery outbox and the attempt log on SQLite.</summary>
 public sealed class SqliteWebhookStore(SqliteDatabase db, TimeProvider time) : IWebhookStore
 {
-    private const string DeliveryColumns = "id, command_id, account_id, status, attempts, created_at, next_attempt_at";
-
     private long Now => time.GetUtcNow().ToUnixTimeMilliseconds();
 
     /// <summary>
@@ -19,8 +18,8 @@ public sealed class SqliteWebhookStore(SqliteDatabase db, TimeProvider time) : I
     /// </summary>
     internal static async Task EnqueueInTransactionAsync(SqliteConnection c, SqliteTransaction tx, Guid commandId, long now, CancellationToken ct)
     {
-        await using var cmd = SqliteStore.Command(c, $"""
-            INSERT INTO webhook_deliveries ({DeliveryColumns})
+        await using var cmd = Command(c, $"""
+            INSERT INTO webhook_deliveries ({StoreColumns.Delivery})
             SELECT $delivery, c.id, c.account_id, 'PENDING', 0, $now, $now FROM commands c
             WHERE c.id = $command AND (c.webhook_url IS NOT NULL
                 OR EXISTS (SELECT 1 FROM webhook_configs w WHERE w.account_id = c.account_id AND w.is_active = 1))
@@ -33,19 +32,19 @@ public sealed class SqliteWebhookStore(SqliteDatabase db, TimeProvider time) : I
     public async Task<WebhookConfig?> GetConfigAsync(Guid accountId, CancellationToken ct)
     {
         await using var c = await db.OpenAsync(ct);
-        await using var cmd = SqliteStore.Command(c,
+        await using var cmd = Command(c,
             "SELECT account_id, url, secret, is_active, consecutive_failures, disabled_at FROM webhook_configs WHERE account_id = $account",
             ("$account", accountId.ToString()));
         await using var r = await cmd.ExecuteReaderAsync(ct);
         return await r.ReadAsync(ct)
-            ? new WebhookConfig(Guid.Parse(r.GetString(0)), r.GetString(1), r.GetString(2), r.GetInt64(3) != 0, r.GetInt32(4), r.IsDBNull(5) ? null : r.GetInt64(5))
+            ? StoreRows.WebhookConfig(r)
             : null;
     }
 
     public async Task<WebhookConfig> UpsertConfigAsync(Guid accountId, string url, string secret, bool keepExistingSecret, CancellationToken ct)
     {
         await using (var c = await db.OpenAsync(ct))
-        await using (var cmd = SqliteStore.Command(c, """
+        await using (var cmd = Command(c, """
             INSERT INTO webhook_configs (account_id, url, secret, is_active, consecutive_failures, disabled_at, updated_at)
             VALUES ($account, $url, $secret, 1, 0, NULL, $now)
             ON CONFLICT(account_id) DO UPDATE SET url = excluded.url,
@@ -62,7 +61,7 @@ public sealed class SqliteWebhookStore(SqliteDatabase db, TimeProvider time) : I
     public async Task<bool> DeactivateConfigAsync(Guid accountId, CancellationToken ct)
     {
         await using var c = await db.OpenAsync(ct);
-        await using var cmd = SqliteStore.Command(c, "UPDATE webhook_configs SET is_active = 0, updated_at = $now WHERE account_id = $account",
+        await using var cmd = Command(c, "UPDATE webhook_configs SET is_active = 0, updated_at = $now WHERE account_id = $account",
             ("$account", accountId.ToString()), ("$now", Now));
         return await cmd.ExecuteNonQueryAsync(ct) == 1;
     }
@@ -75,7 +74,7 @@ public sealed class SqliteWebhookStore(SqliteDatabase db, TimeProvider time) : I
         // Each due delivery's URL as the dispatcher will resolve it; a URL that has its share in flight is left out before
         // the scan's limit (so its backlog cannot crowd out others), and each remaining URL is given only its free slots.
         var targets = new Dictionary<string, string>(StringComparer.Ordinal);
-        await using (var cmd = SqliteStore.Command(c, """
+        await using (var cmd = Command(c, """
             WITH due AS (
                 SELECT d.id, d.next_attempt_at,
                     COALESCE(c.webhook_url, CASE WHEN w.is_active = 1 THEN w.url END, '') AS target
@@ -108,17 +107,17 @@ public sealed class SqliteWebhookStore(SqliteDatabase db, TimeProvider time) : I
         if (targets.Count > 0)
         {
             // Pushing next_attempt_at forward is the claim: until the hold ends, no other pass picks these up.
-            await using var cmd = SqliteStore.Command(c, $"""
+            await using var cmd = Command(c, $"""
                 UPDATE webhook_deliveries SET next_attempt_at = $until
                 WHERE id IN (SELECT value FROM json_each($ids)) AND status = 'PENDING' AND next_attempt_at <= $now
-                RETURNING {DeliveryColumns}
+                RETURNING {StoreColumns.Delivery}
                 """,
                 ("$until", now + (long)hold.TotalMilliseconds), ("$now", now), ("$ids", JsonSerializer.Serialize(targets.Keys.ToArray(), SqliteJson.Default.StringArray)));
             cmd.Transaction = tx;
             await using var r = await cmd.ExecuteReaderAsync(ct);
             while (await r.ReadAsync(ct))
             {
-                var delivery = ReadDelivery(r);
+                var delivery = StoreRows.Delivery(r);
                 var target = targets[delivery.Id.ToString()];
                 due.Add(new ClaimedDelivery(delivery, target.Length == 0 ? null : target));
             }
@@ -137,7 +136,7 @@ public sealed class SqliteWebhookStore(SqliteDatabase db, TimeProvider time) : I
     {
         await using var c = await db.OpenAsync(ct);
         await using var tx = (SqliteTransaction)await c.BeginTransactionAsync(ct);
-        await using (var cmd = SqliteStore.Command(c, """
+        await using (var cmd = Command(c, """
             INSERT INTO webhook_attempts (delivery_id, attempted_at, url, http_status, error, duration_ms)
             VALUES ($delivery, $at, $url, $status, $error, $duration);
             UPDATE webhook_deliveries SET attempts = attempts + 1, status = $dstatus, next_attempt_at = COALESCE($next, next_attempt_at)
@@ -152,7 +151,7 @@ public sealed class SqliteWebhookStore(SqliteDatabase db, TimeProvider time) : I
         if (toAccountConfig)
         {
             var succeeded = status == DeliveryStatus.Delivered;
-            await using var cmd = SqliteStore.Command(c, """
+            await using var cmd = Command(c, """
                 UPDATE webhook_configs SET
                     consecutive_failures = CASE WHEN $ok = 1 THEN 0 ELSE consecutive_failures + 1 END,
                     is_active = CASE WHEN $ok = 0 AND consecutive_failures + 1 >= $max THEN 0 ELSE is_active END,
@@ -171,8 +170,8 @@ public sealed class SqliteWebhookStore(SqliteDatabase db, TimeProvider time) : I
         var id = Guid.NewGuid();
         var now = Now;
         await using var c = await db.OpenAsync(ct);
-        await using var cmd = SqliteStore.Command(c, $"""
-            INSERT INTO webhook_deliveries ({DeliveryColumns})
+        await using var cmd = Command(c, $"""
+            INSERT INTO webhook_deliveries ({StoreColumns.Delivery})
             SELECT $delivery, id, account_id, 'PENDING', 0, $now, $now FROM commands WHERE id = $command AND account_id = $account
             """,
             ("$delivery", id.ToString()), ("$now", now), ("$command", commandId.ToString()), ("$account", accountId.ToString()));
@@ -183,17 +182,17 @@ public sealed class SqliteWebhookStore(SqliteDatabase db, TimeProvider time) : I
     {
         await using var c = await db.OpenAsync(ct);
         var deliveries = new List<WebhookDelivery>();
-        await using (var cmd = SqliteStore.Command(c, $"SELECT {DeliveryColumns} FROM webhook_deliveries WHERE command_id = $command AND account_id = $account ORDER BY created_at, rowid",
+        await using (var cmd = Command(c, $"SELECT {StoreColumns.Delivery} FROM webhook_deliveries WHERE command_id = $command AND account_id = $account ORDER BY created_at, rowid",
             ("$command", commandId.ToString()), ("$account", accountId.ToString())))
         await using (var r = await cmd.ExecuteReaderAsync(ct))
         {
             while (await r.ReadAsync(ct))
             {
-                deliveries.Add(ReadDelivery(r));
+                deliveries.Add(StoreRows.Delivery(r));
             }
         }
         var attempts = deliveries.ToDictionary(d => d.Id, _ => new List<WebhookAttempt>());
-        await using (var cmd = SqliteStore.Command(c, """
+        await using (var cmd = Command(c, """
             SELECT a.delivery_id, a.attempted_at, a.url, a.http_status, a.error, a.duration_ms FROM webhook_attempts a
             JOIN webhook_deliveries d ON d.id = a.delivery_id WHERE d.command_id = $command AND d.account_id = $account ORDER BY a.id
             """, ("$command", commandId.ToString()), ("$account", accountId.ToString())))
@@ -201,16 +200,13 @@ public sealed class SqliteWebhookStore(SqliteDatabase db, TimeProvider time) : I
         {
             while (await r.ReadAsync(ct))
             {
-                var attempt = new WebhookAttempt(Guid.Parse(r.GetString(0)), r.GetInt64(1), r.GetString(2), r.IsDBNull(3) ? null : r.GetInt32(3),
-                    r.IsDBNull(4) ? null : r.GetString(4), r.GetInt32(5));
+                var attempt = StoreRows.Attempt(r);
                 attempts[attempt.DeliveryId].Add(attempt);
             }
         }
         return [.. deliveries.Select(d => (d, (IReadOnlyList<WebhookAttempt>)attempts[d.Id]))];
     }
 
-    private static WebhookDelivery ReadDelivery(DbDataReader r) =>
-        new(Guid.Parse(r.GetString(0)), Guid.Parse(r.GetString(1)), Guid.Parse(r.GetString(2)), r.GetString(3), r.GetInt32(4), r.GetInt64(5), r.GetInt64(6));
 }
 
 /// <summary>The few JSON values the SQLite store passes to <c>json_each</c>.</summary>

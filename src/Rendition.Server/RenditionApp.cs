@@ -83,10 +83,9 @@ public static class RenditionApp
         services.AddSingleton(new SqliteDatabase(Path.Combine(options.FullDataDir, "rendition.db"), options.SqliteBusyTimeoutSeconds));
         services.AddSingleton<IOutageClassifier, SqliteOutages>();
         services.AddSingleton<IStoreMigrator>(sp => sp.GetRequiredService<SqliteDatabase>());
-        services.AddSingleton<SqliteStore>();
-        services.AddSingleton<IAccountStore>(sp => sp.GetRequiredService<SqliteStore>());
-        services.AddSingleton<ICommandStore>(sp => sp.GetRequiredService<SqliteStore>());
-        services.AddSingleton<IFileStore>(sp => sp.GetRequiredService<SqliteStore>());
+        services.AddSingleton<IAccountStore, SqliteAccountStore>();
+        services.AddSingleton<ICommandStore, SqliteCommandStore>();
+        services.AddSingleton<IFileStore, SqliteFileStore>();
         services.AddSingleton<IWebhookStore, SqliteWebhookStore>();
         services.AddSingleton<IPresetStore, SqlitePresetStore>();
         services.AddSingleton<IJobSignal, InProcessJobSignal>();
@@ -98,10 +97,9 @@ public static class RenditionApp
         services.AddSingleton(_ => new PostgresDatabase(connectionString));
         services.AddSingleton<IOutageClassifier, PostgresOutages>();
         services.AddSingleton<IStoreMigrator>(sp => sp.GetRequiredService<PostgresDatabase>());
-        services.AddSingleton<PostgresStore>();
-        services.AddSingleton<IAccountStore>(sp => sp.GetRequiredService<PostgresStore>());
-        services.AddSingleton<ICommandStore>(sp => sp.GetRequiredService<PostgresStore>());
-        services.AddSingleton<IFileStore>(sp => sp.GetRequiredService<PostgresStore>());
+        services.AddSingleton<IAccountStore, PostgresAccountStore>();
+        services.AddSingleton<ICommandStore, PostgresCommandStore>();
+        services.AddSingleton<IFileStore, PostgresFileStore>();
         services.AddSingleton<IWebhookStore, PostgresWebhookStore>();
         services.AddSingleton<IPresetStore, PostgresPresetStore>();
         services.AddSingleton<PostgresJobSignal>();

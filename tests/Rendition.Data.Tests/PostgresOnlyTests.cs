@@ -33,7 +33,7 @@ public sealed class PostgresOnlyTests : IAsyncLifetime
         var nodes = Enumerable.Range(0, 4).Select(_ => new PostgresDatabase(_backend.Database.ConnectionString)).ToList();
         try
         {
-            var stores = nodes.Select(n => new PostgresStore(n, TimeProvider.System)).ToList();
+            var stores = nodes.Select(n => new PostgresCommandStore(n, TimeProvider.System)).ToList();
             using var start = new ManualResetEventSlim();
             var claims = Enumerable.Range(0, 24).Select(i => Task.Run(async () =>
             {

@@ -45,16 +45,15 @@ public sealed class FileLifecycleTests(ServerFixture fx)
         {
             // While the server is down, a store-file request is on record but was never fetched.
             var db = new Rendition.Data.Sqlite.SqliteDatabase(Path.Combine(server.DataDir, "rendition.db"));
-            var store = new Rendition.Data.Sqlite.SqliteStore(db, TimeProvider.System);
-            var account = await store.FindByNameAsync("default", CancellationToken.None);
-            await store.InsertFileAsync(new FileRecord
+            var account = await new Rendition.Data.Sqlite.SqliteAccountStore(db, TimeProvider.System).FindByNameAsync("default", CancellationToken.None);
+            await new Rendition.Data.Sqlite.SqliteFileStore(db).InsertFileAsync(new FileRecord
             {
                 Id = id,
                 AccountId = account!.Id,
                 Filename = "small.mp4",
                 Status = "PROCESSING",
                 StoreType = "STORED_FILE",
-                StorageKey = $"{id:N}/small.mp4",
+                StorageKey = BlobKeys.ForFile(id, "small.mp4"),
                 OriginalFileUrl = fx.Inputs.Url("small.mp4"),
                 CreatedAt = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds(),
             }, CancellationToken.None);

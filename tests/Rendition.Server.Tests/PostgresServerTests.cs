@@ -28,7 +28,7 @@ public sealed class PostgresServerTests
     {
         var cs = await TestPostgres.CreateDatabaseAsync();
         await using var node = await RenditionTestServer.StartAsync(workers: 1, extraSettings: Settings(cs));
-        Assert.IsType<PostgresStore>(node.Services.GetService(typeof(ICommandStore)));
+        Assert.IsType<PostgresCommandStore>(node.Services.GetService(typeof(ICommandStore)));
         Assert.IsType<PostgresJobSignal>(node.Services.GetService(typeof(IJobSignal)));
 
         var id = await node.SubmitAsync(Job);
@@ -60,7 +60,7 @@ public sealed class PostgresServerTests
 
         // A worker on another machine claims a job and then dies: nothing heartbeats its lease any more.
         await using var db = new PostgresDatabase(cs);
-        var deadWorker = new PostgresStore(db, TimeProvider.System);
+        var deadWorker = new PostgresCommandStore(db, TimeProvider.System);
         var job = new CommandRecord
         {
             Id = Guid.NewGuid(),
@@ -115,7 +115,7 @@ public sealed class PostgresServerTests
         }
 
         await using var db = new PostgresDatabase(cs);
-        var store = new PostgresStore(db, TimeProvider.System);
+        var store = new PostgresCommandStore(db, TimeProvider.System);
         var command = (await store.GetAsync(account, Guid.Parse(id), CancellationToken.None))!.Value.Command;
         Assert.Equal(CommandStatus.Queued, command.Status);
         // Any worker may take it at once.

@@ -63,9 +63,9 @@ public sealed class RolesTests(ServerFixture fx)
         await server.RestartAsync(async () =>
         {
             // Read the store directly while the server is down: the job finished during the shutdown itself.
-            var store = new Rendition.Data.Sqlite.SqliteStore(new Rendition.Data.Sqlite.SqliteDatabase(Path.Combine(server.DataDir, "rendition.db")), TimeProvider.System);
-            var account = await store.FindByNameAsync("default", CancellationToken.None);
-            statusWhileDown = (await store.GetAsync(account!.Id, Guid.Parse(id), CancellationToken.None))!.Value.Command.Status;
+            var db = new Rendition.Data.Sqlite.SqliteDatabase(Path.Combine(server.DataDir, "rendition.db"));
+            var account = await new Rendition.Data.Sqlite.SqliteAccountStore(db, TimeProvider.System).FindByNameAsync("default", CancellationToken.None);
+            statusWhileDown = (await new Rendition.Data.Sqlite.SqliteCommandStore(db, TimeProvider.System).GetAsync(account!.Id, Guid.Parse(id), CancellationToken.None))!.Value.Command.Status;
         });
         Assert.Equal("SUCCESS", statusWhileDown);
     }

@@ -143,8 +143,8 @@ public sealed partial class ScaleOutEndToEndTests(ITestOutputHelper output)
         // The caught jobs really ran twice, and the state says so.
         await using (var db = new PostgresDatabase(connectionString))
         {
-            var store = new PostgresStore(db, TimeProvider.System);
-            var account = (await store.FindByNameAsync(Bootstrapper.DefaultAccountName, CancellationToken.None))!;
+            var store = new PostgresCommandStore(db, TimeProvider.System);
+            var account = (await new PostgresAccountStore(db, TimeProvider.System).FindByNameAsync(Bootstrapper.DefaultAccountName, CancellationToken.None))!;
             foreach (var id in caught)
             {
                 var command = (await store.GetAsync(account.Id, Guid.Parse(id), CancellationToken.None))!.Value.Command;

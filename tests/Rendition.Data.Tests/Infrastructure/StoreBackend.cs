@@ -41,25 +41,26 @@ public abstract class StoreBackend(ManualClock clock) : IAsyncDisposable
 public sealed class SqliteBackend : StoreBackend
 {
     private readonly string _dir;
-    private readonly SqliteStore _store;
 
     private SqliteBackend(string dir, SqliteDatabase db, ManualClock clock)
         : base(clock)
     {
         _dir = dir;
         Database = db;
-        _store = new SqliteStore(db, clock);
+        Accounts = new SqliteAccountStore(db, clock);
+        Commands = new SqliteCommandStore(db, clock);
+        Files = new SqliteFileStore(db);
         Webhooks = new SqliteWebhookStore(db, clock);
         Presets = new SqlitePresetStore(db);
     }
 
     public SqliteDatabase Database { get; }
 
-    public override IAccountStore Accounts => _store;
+    public override IAccountStore Accounts { get; }
 
-    public override ICommandStore Commands => _store;
+    public override ICommandStore Commands { get; }
 
-    public override IFileStore Files => _store;
+    public override IFileStore Files { get; }
 
     public override IWebhookStore Webhooks { get; }
 
@@ -93,25 +94,26 @@ public sealed class PostgresBackend : StoreBackend
     public const string EnvironmentVariable = "RENDITION_TEST_POSTGRES";
 
     private readonly string _databaseName;
-    private readonly PostgresStore _store;
 
     private PostgresBackend(string databaseName, PostgresDatabase db, ManualClock clock)
         : base(clock)
     {
         _databaseName = databaseName;
         Database = db;
-        _store = new PostgresStore(db, clock);
+        Accounts = new PostgresAccountStore(db, clock);
+        Commands = new PostgresCommandStore(db, clock);
+        Files = new PostgresFileStore(db);
         Webhooks = new PostgresWebhookStore(db, clock);
         Presets = new PostgresPresetStore(db);
     }
 
     public PostgresDatabase Database { get; }
 
-    public override IAccountStore Accounts => _store;
+    public override IAccountStore Accounts { get; }
 
-    public override ICommandStore Commands => _store;
+    public override ICommandStore Commands { get; }
 
-    public override IFileStore Files => _store;
+    public override IFileStore Files { get; }
 
     public override IWebhookStore Webhooks { get; }
 
