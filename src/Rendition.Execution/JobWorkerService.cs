@@ -9,6 +9,7 @@ namespace Rendition.Execution;
 public sealed class JobWorkerService(
     ICommandStore store,
     IJobSignal signal,
+    JobLeases leases,
     JobProcessor processor,
     FfmpegTools tools,
     RenditionOptions options,
@@ -24,13 +25,13 @@ public sealed class JobWorkerService(
     {
         await using var graceOver = cancellationToken.Register(_hardStop.Cancel);
         await base.StopAsync(cancellationToken);
-        // Past the grace, the loops are killing ffmpeg and handing their jobs back: wait briefly for those writes, so the
+        // Past the grace, the loops are killing ffmpeg and handing their jobs back (disposing their leases): wait briefly for those writes, so the
         // process does not exit under them (bounded, so a stuck database cannot hold the shutdown).
         if (ExecuteTask is { IsCompleted: false } loops)
         {
             try
             {
-                await loops.WaitAsync(JobProcessor.ReleaseTimeout + TimeSpan.FromSeconds(2), CancellationToken.None);
+                await loops.WaitAsync(LeasedJob.ReleaseTimeout + TimeSpan.FromSeconds(2), CancellationToken.None);
             }
             catch (TimeoutException)
             {
@@ -114,13 +115,14 @@ public sealed class JobWorkerService(
         {
             try
             {
-                var lease = await store.TryClaimAsync(options.LeaseDuration, options.MaxConcurrentJobsPerAccount, ct);
-                if (lease is null)
+                // Disposed at the end of the iteration however it ends: a job the processor did not end is handed back.
+                await using var job = await leases.TryTakeAsync(ct);
+                if (job is null)
                 {
                     await signal.WaitAsync(IdleWait, ct);
                     continue;
                 }
-                await processor.ProcessAsync(lease, _hardStop.Token);
+                await processor.ProcessAsync(job, _hardStop.Token);
             }
             catch (OperationCanceledException) when (ct.IsCancellationRequested || _hardStop.IsCancellationRequested)
             {

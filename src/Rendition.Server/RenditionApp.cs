@@ -63,6 +63,11 @@ public static class RenditionApp
         services.AddSingleton(_ => CreateSandbox(options.Sandbox));
         services.AddSingleton<FfmpegTools>();
         services.AddSingleton<InputFetcher>();
+        services.AddSingleton<JobCompletion>();
+        services.AddSingleton<JobLeases>();
+        services.AddSingleton<JobMonitor>();
+        services.AddSingleton<InputStager>();
+        services.AddSingleton<OutputStorer>();
         services.AddSingleton<JobProcessor>();
         services.AddSingleton<RenditionMetrics>();
         services.AddHttpClient(InputFetcher.HttpClientName, c =>

@@ -235,7 +235,8 @@ public sealed partial class OperationsTests(ServerFixture fx)
         await Eventually(() => capture.Lines.Any(l => l.Contains("delivered to", StringComparison.Ordinal)));
 
         var lines = capture.Lines.Select(l => JsonNode.Parse(l)!.AsObject()).ToList();
-        var jobLines = lines.Where(l => l["Category"]!.GetValue<string>() is "Rendition.Execution.JobProcessor" or "Rendition.Execution.WebhookDispatcher").ToList();
+        var jobLines = lines.Where(l => l["Category"]!.GetValue<string>() is "Rendition.Execution.JobProcessor" or "Rendition.Execution.InputStager"
+            or "Rendition.Execution.OutputStorer" or "Rendition.Execution.JobCompletion" or "Rendition.Execution.WebhookDispatcher").ToList();
         // Started, fetched, the ffmpeg step, stored, finished, and the webhook delivery: each with the command id in its scope.
         foreach (var expected in new[] { "Job started", "Fetched input in_v", "ffmpeg step 1 of 1", "Stored output out_v", "finished SUCCESS", "delivered to" })
         {

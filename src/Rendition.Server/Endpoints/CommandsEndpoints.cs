@@ -300,8 +300,7 @@ public sealed class CommandService(
     CommandValidator validator,
     WireViews views,
     JobRuntime runtime,
-    WebhookDispatcher webhooks,
-    RenditionMetrics metrics,
+    JobCompletion completion,
     TimeProvider time)
 {
     /// <summary>An <c>Idempotency-Key</c> and the hash of the request it came with.</summary>
@@ -412,10 +411,8 @@ public sealed class CommandService(
         var outcome = await store.RequestCancelAsync(account.Id, commandId, ct);
         if (outcome == CancelOutcome.CancelledWhileQueued)
         {
-            // It never ran: counted as finished, with no duration (its creation time is not at hand here).
-            metrics.JobCompleted(CommandStatus.Failed, ErrorCodes.Cancelled, null, null);
-            runtime.Finished(commandId);
-            webhooks.Wake();
+            // It never ran: finished like any job, with no duration (its creation time is not at hand here).
+            completion.Finished(commandId, null, ErrorCodes.Cancelled, null);
         }
         else if (outcome == CancelOutcome.StopRequested)
         {
