@@ -8,17 +8,32 @@ using Rendition.Core.Contracts;
 
 namespace Rendition.Server;
 
-/// <summary>The one place error bodies are made: <c>{ "error": "CODE", "message": "..." }</c>.</summary>
+/// <summary>The one place error bodies are made (<c>{ "error": "CODE", "message": "..." }</c>) and request bodies are read.</summary>
 public static class ApiResults
 {
     public static JsonHttpResult<ErrorResponse> Error(int status, string code, string message, IReadOnlyList<ValidationDetail>? details = null) =>
-        TypedResults.Json(new ErrorResponse(code, message) { Details = details }, WireJson.Default.ErrorResponse, statusCode: status);
+        TypedResults.Json(Body(code, message, details), WireJson.Default.ErrorResponse, statusCode: status);
 
     public static JsonHttpResult<ErrorResponse> NotFound(string what) =>
         Error(StatusCodes.Status404NotFound, ErrorCodes.NotFound, $"{what} was not found.");
 
     public static JsonHttpResult<ErrorResponse> Validation(RequestValidationException e) =>
         Error(StatusCodes.Status422UnprocessableEntity, e.ErrorCode, e.Message, e.Details);
+
+    /// <summary>A service's <see cref="Server.Problem"/> as HTTP: its kind decides the status, its code and message the body.</summary>
+    public static JsonHttpResult<ErrorResponse> Problem(Problem problem) => Error(problem.Kind switch
+    {
+        ProblemKind.NotFound => StatusCodes.Status404NotFound,
+        ProblemKind.Conflict => StatusCodes.Status409Conflict,
+        ProblemKind.TooLarge => StatusCodes.Status413PayloadTooLarge,
+        _ when problem.Code == ErrorCodes.InvalidRequest => StatusCodes.Status400BadRequest,
+        _ => StatusCodes.Status422UnprocessableEntity,
+    }, problem.Code, problem.Message, problem.Details);
+
+    /// <summary>The error body of a problem, for the typed results (<c>NotFound&lt;ErrorResponse&gt;</c>…) whose status the endpoint declares.</summary>
+    public static ErrorResponse Body(Problem problem) => Body(problem.Code, problem.Message, problem.Details);
+
+    private static ErrorResponse Body(string code, string message, IReadOnlyList<ValidationDetail>? details) => new(code, message) { Details = details };
 
     /// <summary>Writes an error body directly (middleware and filters, where there is no endpoint result).</summary>
     public static Task WriteAsync(HttpContext context, int status, string code, string message)
@@ -37,10 +52,10 @@ public static class ApiResults
     }
 
     /// <summary>
-    /// Reads a JSON body; a body that is missing, not JSON or of the wrong types is a 400 <c>INVALID_REQUEST</c>, and a
-    /// string holding a NUL character is a 422 naming its field.
+    /// Reads a JSON body; a body that is missing, not JSON or of the wrong types is an <c>INVALID_REQUEST</c> problem (400), and
+    /// a string holding a NUL character is a validation problem (422) naming its field.
     /// </summary>
-    public static async Task<(T? Value, IResult? Error)> ReadJsonAsync<T>(HttpRequest request, JsonTypeInfo<T> type)
+    public static async Task<(T? Value, Problem? Problem)> ReadJsonAsync<T>(HttpRequest request, JsonTypeInfo<T> type)
         where T : class
     {
         using var buffer = new MemoryStream();
@@ -49,32 +64,30 @@ public static class ApiResults
     }
 
     /// <summary>Like <see cref="ReadJsonAsync"/>, also giving the SHA-256 of the raw body (for idempotency keys).</summary>
-    public static async Task<(T? Value, IResult? Error, string BodyHash)> ReadJsonWithHashAsync<T>(HttpRequest request, JsonTypeInfo<T> type)
+    public static async Task<(T? Value, Problem? Problem, string BodyHash)> ReadJsonWithHashAsync<T>(HttpRequest request, JsonTypeInfo<T> type)
         where T : class
     {
         using var buffer = new MemoryStream();
         await request.Body.CopyToAsync(buffer, request.HttpContext.RequestAborted);
         var hash = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(buffer.GetBuffer().AsSpan(0, (int)buffer.Length)));
-        var (value, error) = Read(buffer, type);
-        return (value, error, hash);
+        var (value, problem) = Read(buffer, type);
+        return (value, problem, hash);
     }
 
     // Every JSON request body of the API passes here, so this is the one place a NUL is refused: C strings, file names,
     // ffmpeg's argv and PostgreSQL's text all end at one, so a value could mean one thing here and another there.
-    private static (T? Value, IResult? Error) Read<T>(MemoryStream buffer, JsonTypeInfo<T> type)
+    private static (T? Value, Problem? Problem) Read<T>(MemoryStream buffer, JsonTypeInfo<T> type)
         where T : class
     {
         var json = buffer.GetBuffer().AsSpan(0, (int)buffer.Length);
         if (JsonText.FieldWithNul(json) is { } field)
         {
-            return (null, Validation(new RequestValidationException(field, "must not contain a NUL character (U+0000)")));
+            return (null, Server.Problem.Invalid(field, "must not contain a NUL character (U+0000)"));
         }
         try
         {
             var value = JsonSerializer.Deserialize(json, type);
-            return value is null
-                ? (null, Error(StatusCodes.Status400BadRequest, ErrorCodes.InvalidRequest, "The request body must be a JSON object."))
-                : (value, null);
+            return value is null ? (null, BadBody("The request body must be a JSON object.")) : (value, null);
         }
         catch (JsonException e)
         {
@@ -82,9 +95,11 @@ public static class ApiResults
             var message = e.BytePositionInLine is null && e.LineNumber is null && where.Length == 0
                 ? "The request body must be a JSON object."
                 : $"The request body is not valid JSON or has a field of the wrong type{where}.";
-            return (null, Error(StatusCodes.Status400BadRequest, ErrorCodes.InvalidRequest, message));
+            return (null, BadBody(message));
         }
     }
+
+    private static Problem BadBody(string message) => new(ProblemKind.Invalid, ErrorCodes.InvalidRequest, message);
 }
 
 /// <summary>

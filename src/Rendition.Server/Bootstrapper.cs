@@ -1,11 +1,11 @@
 using Rendition.Core;
-using Rendition.Core.Security;
 using Rendition.Core.Storage;
+using Rendition.Server.Accounts;
 
 namespace Rendition.Server;
 
 /// <summary>Start-up work that must finish before requests are served: migrations and the first API key.</summary>
-public sealed class Bootstrapper(IStoreMigrator migrator, IAccountStore accounts, RenditionOptions options, ILogger<Bootstrapper> logger)
+public sealed class Bootstrapper(IStoreMigrator migrator, IAccountStore accounts, AccountService keys, RenditionOptions options, ILogger<Bootstrapper> logger)
 {
     public const string DefaultAccountName = "default";
 
@@ -17,7 +17,7 @@ public sealed class Bootstrapper(IStoreMigrator migrator, IAccountStore accounts
         if (options.BootstrapApiKey is { } key)
         {
             var account = await accounts.FindByNameAsync(DefaultAccountName, ct) ?? await CreateOrFindAsync(ct);
-            await accounts.AddKeyAsync(account.Id, ApiKeys.ForStorage(key), "bootstrap", ct);
+            await keys.AddKeyAsync(account, key, "bootstrap", ct);
             return;
         }
         if (await accounts.CountAccountsAsync(ct) == 0)
@@ -32,8 +32,7 @@ public sealed class Bootstrapper(IStoreMigrator migrator, IAccountStore accounts
                 // Another node sharing the store created it at the same moment, with its own first key.
                 return;
             }
-            var created = ApiKeys.Generate();
-            await accounts.AddKeyAsync(account.Id, ApiKeys.ForStorage(created), "first start", ct);
+            var created = (await keys.IssueKeyAsync(account, "first start", ct)).Key;
             logger.LogInformation("Created account '{Account}' with its first API key", DefaultAccountName);
             if (printFirstKey)
             {

@@ -7,7 +7,7 @@ using Rendition.Blobs.S3;
 using Rendition.Core;
 using Rendition.Core.Security;
 using Rendition.Core.Storage;
-using Rendition.Server.Endpoints;
+using Rendition.Server.Files;
 using Rendition.Testing;
 
 namespace Rendition.Blobs.Tests;

@@ -8,16 +8,21 @@ using Rendition.Testing;
 namespace Rendition.Server.Tests;
 
 /// <summary>
-/// The lease a worker holds on a job, against the real store of a server that runs no workers of its own: the test takes
-/// the jobs and plays the worker, so each way a lease can end is seen from the API, as a client sees it.
+/// The lease a worker holds on a job, against the real store of a server that runs no workers of its own (so its
+/// composition has no worker parts either): the test takes the jobs and plays the worker, so each way a lease can end is
+/// seen from the API, as a client sees it.
 /// </summary>
 public sealed class LeasedJobTests : IAsyncLifetime
 {
     private RenditionTestServer _server = null!;
 
-    private JobLeases Leases => _server.Services.GetRequiredService<JobLeases>();
+    private JobLeases Leases => ActivatorUtilities.CreateInstance<JobLeases>(_server.Services);
 
-    public async Task InitializeAsync() => _server = await RenditionTestServer.StartAsync(workers: 0);
+    public async Task InitializeAsync()
+    {
+        _server = await RenditionTestServer.StartAsync(workers: 0);
+        Assert.Null(_server.Services.GetService<JobProcessor>());
+    }
 
     public async Task DisposeAsync() => await _server.DisposeAsync();
 

@@ -72,12 +72,12 @@ public sealed class ResourceLimitTests(ServerFixture fx)
     [Fact]
     public void SandboxThatCannotBeSetUp_StopsTheStart_NamingTheExplicitOptOut()
     {
-        var e = Assert.Throws<SettingsException>(() => RenditionApp.CreateSandbox("bwrap", () => (null, "bubblewrap (bwrap) is not installed")));
+        var e = Assert.Throws<SettingsException>(() => RenditionServices.CreateSandbox("bwrap", () => (null, "bubblewrap (bwrap) is not installed")));
         Assert.StartsWith("bubblewrap (bwrap) is not installed.", e.Message, StringComparison.Ordinal);
         Assert.Contains("apt-get install bubblewrap libseccomp2", e.Message, StringComparison.Ordinal);
         Assert.Contains("RENDITION_SANDBOX=off", e.Message, StringComparison.Ordinal);
-        Assert.IsType<NoSandbox>(RenditionApp.CreateSandbox("off", () => throw new InvalidOperationException("not asked when off")));
-        Assert.IsType<BubblewrapSandbox>(RenditionApp.CreateSandbox("bwrap"));
+        Assert.IsType<NoSandbox>(RenditionServices.CreateSandbox("off", () => throw new InvalidOperationException("not asked when off")));
+        Assert.IsType<BubblewrapSandbox>(RenditionServices.CreateSandbox("bwrap"));
     }
 
     [Fact]

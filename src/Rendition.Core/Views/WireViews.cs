@@ -35,6 +35,11 @@ public sealed class WireViews(IBlobStore blobs, RenditionOptions options, Securi
         return poll;
     }
 
+    /// <summary>A command as Rendi's listing shows it: status and counts, no files (the count includes a playlist's segments).</summary>
+    public static CommandSummary ToSummary(CommandRecord c, IReadOnlyList<FileRecord> files, ApiFlavor flavor) =>
+        new(c.Id.ToString(), c.Status, CommandTypes.ForWire(c.CommandType, flavor), files.Count, c.ErrorStatus, c.ErrorMessage,
+            DateTimeOffset.FromUnixTimeMilliseconds(c.CreatedAt).ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", CultureInfo.InvariantCulture));
+
     public OutputFileMeta ToOutputMeta(FileRecord file) => Fill(new OutputFileMeta
     {
         FileId = "",

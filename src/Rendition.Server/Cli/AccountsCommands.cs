@@ -1,7 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
-using Rendition.Core.Security;
-using Rendition.Core.Storage;
+using Rendition.Core;
+using Rendition.Server.Accounts;
 
 namespace Rendition.Server.Cli;
 
@@ -15,30 +15,22 @@ public static class AccountsCommands
     {
         var name = new Argument<string>("name") { Description = "Account name (unique)" };
         var create = new Command("create", "Create an account and print its first API key (shown once)") { name };
-        create.SetAction((parse, ct) => WithStoreAsync(async accounts =>
+        create.SetAction((parse, ct) => WithAccountsAsync(async accounts =>
         {
-            var accountName = parse.GetValue(name)!.Trim();
-            if (accountName.Length is 0 or > 100)
+            var created = await accounts.CreateAccountAsync(parse.GetValue(name)!, "created with account", ct);
+            if (created.Problem is { } problem)
             {
-                return Fail("the account name must be 1 to 100 characters.");
+                return problem.Kind == ProblemKind.Invalid
+                    ? Fail($"the account name must be 1 to {AccountService.MaxNameLength} characters.")
+                    : Fail(problem.Message, 1);
             }
-            Account account;
-            try
-            {
-                account = await accounts.CreateAccountAsync(accountName, ct);
-            }
-            catch (InvalidOperationException e)
-            {
-                return Fail(e.Message, 1);
-            }
-            var key = await AddKeyAsync(accounts, account, "created with account", ct);
-            Console.WriteLine($"Account: {account.Name} ({account.Id})");
-            Console.WriteLine($"API key (shown only now): {key}");
+            Console.WriteLine($"Account: {created.Value!.Account.Name} ({created.Value.Account.Id})");
+            Console.WriteLine($"API key (shown only now): {created.Value.Key}");
             return 0;
         }, ct));
 
         var list = new Command("list", "List accounts");
-        list.SetAction((parse, ct) => WithStoreAsync(async accounts =>
+        list.SetAction((parse, ct) => WithAccountsAsync(async accounts =>
         {
             Console.WriteLine($"{"ID",-36}  {"NAME",-30}  CREATED");
             foreach (var a in await accounts.ListAccountsAsync(ct))
@@ -55,29 +47,29 @@ public static class AccountsCommands
         var accountOption = new Option<string>("--account") { Description = "Account name", Required = true };
         var labelOption = new Option<string?>("--name") { Description = "A label for the key" };
         var create = new Command("create", "Create an API key for an account and print it (shown once)") { accountOption, labelOption };
-        create.SetAction((parse, ct) => WithStoreAsync(async accounts =>
+        create.SetAction((parse, ct) => WithAccountsAsync(async accounts =>
         {
-            var account = await accounts.FindByNameAsync(parse.GetValue(accountOption)!, ct);
-            if (account is null)
+            var account = await accounts.FindAccountAsync(parse.GetValue(accountOption)!, ct);
+            if (account.Problem is not null)
             {
                 return Fail($"no account named '{parse.GetValue(accountOption)}'.", 1);
             }
-            var key = await AddKeyAsync(accounts, account, parse.GetValue(labelOption), ct);
-            Console.WriteLine($"API key for {account.Name} (shown only now): {key}");
+            var issued = await accounts.IssueKeyAsync(account.Value!, parse.GetValue(labelOption), ct);
+            Console.WriteLine($"API key for {issued.Account.Name} (shown only now): {issued.Key}");
             return 0;
         }, ct));
 
         var listAccount = new Option<string>("--account") { Description = "Account name", Required = true };
         var list = new Command("list", "List an account's keys: id, label, first 12 characters, created, last used (never the key)") { listAccount };
-        list.SetAction((parse, ct) => WithStoreAsync(async accounts =>
+        list.SetAction((parse, ct) => WithAccountsAsync(async accounts =>
         {
-            var account = await accounts.FindByNameAsync(parse.GetValue(listAccount)!, ct);
-            if (account is null)
+            var keys = await accounts.ListKeysAsync(parse.GetValue(listAccount)!, ct);
+            if (keys.Problem is not null)
             {
                 return Fail($"no account named '{parse.GetValue(listAccount)}'.", 1);
             }
             Console.WriteLine($"{"ID",-36}  {"PREFIX",-12}  {"LABEL",-20}  {"CREATED",-20}  {"LAST USED",-20}  STATE");
-            foreach (var k in await accounts.ListKeysAsync(account.Id, ct))
+            foreach (var k in keys.Value!)
             {
                 Console.WriteLine($"{k.Id,-36}  {k.DisplayPrefix,-12}  {k.Label ?? "",-20}  {Time(k.CreatedAt),-20}  {Time(k.LastUsedAt),-20}  {(k.RevokedAt is null ? "active" : "revoked")}");
             }
@@ -89,54 +81,39 @@ public static class AccountsCommands
             Description = "The whole key, its first characters (at least 8: the listed prefix, or more of the key), or the key's id",
         };
         var revoke = new Command("revoke", "Revoke a key at once") { which };
-        revoke.SetAction((parse, ct) => WithStoreAsync(async accounts =>
+        revoke.SetAction((parse, ct) => WithAccountsAsync(async accounts =>
         {
-            var given = parse.GetValue(which)!.Trim();
-            // Never echo what was given: it may be the whole key.
-            var shown = given.Length > ApiKeys.DisplayLength ? given[..ApiKeys.DisplayLength] + "..." : given;
-            var matches = await accounts.RevokeKeyAsync(given, ct);
-            switch (matches.Count)
-            {
-                case 0:
-                    return Fail($"no key matches '{shown}'.", 1);
-                case > 1:
-                    Console.Error.WriteLine($"rendition: '{shown}' matches {matches.Count} keys, so none was revoked; give more of the key, or its id:");
-                    foreach (var k in matches)
-                    {
-                        Console.Error.WriteLine($"  {k.Id}  {k.DisplayPrefix}...  {k.Label ?? ""}");
-                    }
-                    return 1;
-                default:
-                    Console.WriteLine($"Revoked key {matches[0].Id} ({matches[0].DisplayPrefix}...).");
-                    return 0;
-            }
+            var revoked = await accounts.RevokeKeyAsync(parse.GetValue(which)!, ct);
+            return revoked.Problem is { } problem ? Fail(problem.Message, 1) : Done($"Revoked key {revoked.Value!.Id} ({revoked.Value.DisplayPrefix}...).");
         }, ct));
         return new Command("keys", "Manage API keys") { create, list, revoke };
     }
 
-    private static async Task<string> AddKeyAsync(IAccountStore accounts, Account account, string? label, CancellationToken ct)
+    /// <summary>
+    /// Runs <paramref name="action"/> on the accounts of the store the server's settings name (migrated first), without
+    /// building a server: only the stores are composed.
+    /// </summary>
+    private static async Task<int> WithAccountsAsync(Func<AccountService, Task<int>> action, CancellationToken ct)
     {
-        var key = ApiKeys.Generate();
-        await accounts.AddKeyAsync(account.Id, ApiKeys.ForStorage(key), label, ct);
-        return key;
-    }
-
-    private static async Task<int> WithStoreAsync(Func<IAccountStore, Task<int>> action, CancellationToken ct)
-    {
-        WebApplication app;
+        var services = new ServiceCollection();
         try
         {
-            app = RenditionApp.Build([]);
+            var configuration = new ConfigurationBuilder().AddEnvironmentVariables().Build();
+            services.AddLogging().AddRenditionStores(RenditionSettings.Load(configuration));
         }
         catch (SettingsException e)
         {
             return Fail(e.Message);
         }
-        await using (app)
-        {
-            await app.Services.GetRequiredService<Bootstrapper>().PrepareAsync(printFirstKey: false, ct);
-            return await action(app.Services.GetRequiredService<IAccountStore>());
-        }
+        await using var provider = services.BuildServiceProvider();
+        await provider.GetRequiredService<Bootstrapper>().PrepareAsync(printFirstKey: false, ct);
+        return await action(provider.GetRequiredService<AccountService>());
+    }
+
+    private static int Done(string message)
+    {
+        Console.WriteLine(message);
+        return 0;
     }
 
     private static int Fail(string message, int code = 2)

@@ -75,9 +75,9 @@ public static class EndpointDocs
             .Returns<TAnswer>(StatusCodes.Status202Accepted)
             .Errors(StatusCodes.Status400BadRequest, StatusCodes.Status409Conflict, StatusCodes.Status422UnprocessableEntity)
             .Query("wait", "integer",
-                $"Seconds (0 to {Endpoints.CommandsEndpoints.MaxWaitSeconds}) to hold the answer until the command finishes: 200 with the final poll object " +
+                $"Seconds (0 to {ApiQuery.MaxWaitSeconds}) to hold the answer until the command finishes: 200 with the final poll object " +
                 "when it ends in time, else 202 with the usual body. A Rendition extension; 0 (the default) answers at once.")
-            .Header(Endpoints.CommandsEndpoints.IdempotencyHeader,
+            .Header(Commands.Submissions.IdempotencyHeader,
                 "1 to 255 characters. The same key with the same body within 24 hours answers the first answer again, and runs nothing; " +
                 "the same key with another body is 422 IDEMPOTENCY_KEY_REUSED. A Rendition extension.")
             .WithMetadata(WaitReturnsPollMetadata.Instance);

@@ -6,7 +6,7 @@ using Rendition.Core.Security;
 using Rendition.Core.Storage;
 using Rendition.Server.Docs;
 
-namespace Rendition.Server.Endpoints;
+namespace Rendition.Server.Files;
 
 /// <summary>Signed, unauthenticated downloads of locally stored files, with Range support.</summary>
 public static class StorageEndpoints
