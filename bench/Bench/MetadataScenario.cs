@@ -1,5 +1,5 @@
-using System.Text;
 using System.Diagnostics;
+using System.Text;
 using Rendition.Bench;
 
 // 5d memory: what a hostile upload (one huge ;FFMETADATA1 title=) makes the server hold until it is stored.
