@@ -156,7 +156,7 @@ public sealed class CommandService(
 
     /// <summary>The poll object of the account's command.</summary>
     public async Task<Outcome<CommandPollResponse>> GetAsync(Account account, string commandId, ApiFlavor flavor, CancellationToken ct) =>
-        Guid.TryParse(commandId, out var id) && await GetAsync(account, id, flavor, ct) is { } poll ? poll : Problem.NotFound($"Command {commandId}");
+        Guid.TryParse(commandId, out var id) && await GetAsync(account, id, flavor, ct) is { } poll ? poll : CommandLookup.NotFound(commandId);
 
     private async Task<CommandPollResponse?> GetAsync(Account account, Guid commandId, ApiFlavor flavor, CancellationToken ct)
     {
@@ -166,7 +166,7 @@ public sealed class CommandService(
 
     /// <summary>The poll object once the command has ended, or as it is when <paramref name="timeout"/> passes.</summary>
     public async Task<Outcome<CommandPollResponse>> WaitAsync(Account account, string commandId, ApiFlavor flavor, TimeSpan timeout, CancellationToken ct) =>
-        Guid.TryParse(commandId, out var id) && await WaitAsync(account, id, flavor, timeout, ct) is { } poll ? poll : Problem.NotFound($"Command {commandId}");
+        Guid.TryParse(commandId, out var id) && await WaitAsync(account, id, flavor, timeout, ct) is { } poll ? poll : CommandLookup.NotFound(commandId);
 
     /// <summary>Woken by the completion itself when it happens in this process; another process's is seen by a look every second.</summary>
     private async Task<CommandPollResponse?> WaitAsync(Account account, Guid commandId, ApiFlavor flavor, TimeSpan timeout, CancellationToken ct)
@@ -194,7 +194,7 @@ public sealed class CommandService(
     public async Task<Outcome<IAsyncEnumerable<CommandPollResponse>>> FollowAsync(Account account, string commandId, ApiFlavor flavor, CancellationToken ct) =>
         Guid.TryParse(commandId, out var id) && await GetAsync(account, id, flavor, ct) is not null
             ? Outcome.Success<IAsyncEnumerable<CommandPollResponse>>(FollowAsync(account, id, flavor, ct))
-            : Problem.NotFound($"Command {commandId}");
+            : CommandLookup.NotFound(commandId);
 
     private async IAsyncEnumerable<CommandPollResponse> FollowAsync(Account account, Guid commandId, ApiFlavor flavor, [EnumeratorCancellation] CancellationToken ct)
     {
@@ -230,12 +230,12 @@ public sealed class CommandService(
     {
         if (!Guid.TryParse(commandId, out var id))
         {
-            return Problem.NotFound($"Command {commandId}");
+            return CommandLookup.NotFound(commandId);
         }
         switch (await store.RequestCancelAsync(account.Id, id, ct))
         {
             case CancelOutcome.NotFound:
-                return Problem.NotFound($"Command {commandId}");
+                return CommandLookup.NotFound(commandId);
             case CancelOutcome.AlreadyFinished:
                 return Problem.Conflict("The command has already finished.");
             case CancelOutcome.CancelledWhileQueued:
@@ -284,23 +284,19 @@ public sealed class CommandService(
     public async Task<Outcome<string>> GetLogAsync(Account account, string commandId, CancellationToken ct)
     {
         var (found, log) = Guid.TryParse(commandId, out var id) ? await store.GetLogAsync(account.Id, id, ct) : (false, null);
-        return found ? log ?? "" : Problem.NotFound($"Command {commandId}");
+        return found ? log ?? "" : CommandLookup.NotFound(commandId);
     }
 
     /// <summary>Deletes a finished command's stored outputs (the record stays); the count deleted.</summary>
     public async Task<Outcome<int>> DeleteFilesAsync(Account account, string commandId, CancellationToken ct)
     {
-        var found = Guid.TryParse(commandId, out var id) ? await store.GetAsync(account.Id, id, ct) : null;
-        if (found is null)
+        var found = await store.FindFinishedAsync(account, commandId, "The command is still running; delete its files once it has finished.", ct);
+        if (found.Problem is { } problem)
         {
-            return Problem.NotFound($"Command {commandId}");
-        }
-        if (!CommandStatus.IsFinal(found.Value.Command.Status))
-        {
-            return Problem.Conflict("The command is still running; delete its files once it has finished.");
+            return problem;
         }
         // Marked first: from here no poll hands out a URL to a blob that is about to go.
-        var deleted = await store.MarkCommandFilesDeletedAsync(account.Id, id, ct);
+        var deleted = await store.MarkCommandFilesDeletedAsync(account.Id, found.Value.Command.Id, ct);
         foreach (var file in deleted)
         {
             await blobs.DeleteAsync(file.StorageKey, ct);

@@ -5,6 +5,7 @@ using Rendition.Core.Security;
 using Rendition.Core.Storage;
 using Rendition.Core.Webhooks;
 using Rendition.Execution;
+using Rendition.Server.Commands;
 
 namespace Rendition.Server.Webhooks;
 
@@ -53,11 +54,12 @@ public sealed class WebhookService(IWebhookStore webhooks, ICommandStore command
     /// <summary>The command's deliveries with their attempts.</summary>
     public async Task<Outcome<WebhookDeliveriesResponse>> ListDeliveriesAsync(Account account, string commandId, CancellationToken ct)
     {
-        if (!Guid.TryParse(commandId, out var id) || await commands.GetAsync(account.Id, id, ct) is null)
+        var found = await commands.FindAsync(account, commandId, ct);
+        if (found.Problem is { } missing)
         {
-            return Problem.NotFound($"Command {commandId}");
+            return missing;
         }
-        var deliveries = await webhooks.ListDeliveriesAsync(account.Id, id, ct);
+        var deliveries = await webhooks.ListDeliveriesAsync(account.Id, found.Value.Command.Id, ct);
         return new WebhookDeliveriesResponse([.. deliveries.Select(d => new WebhookDeliveryView(
             d.Delivery.Id.ToString(), d.Delivery.Status, d.Attempts.Count, Iso(d.Delivery.CreatedAt),
             d.Delivery.Status == DeliveryStatus.Pending ? Iso(d.Delivery.NextAttemptAt) : null,
@@ -67,21 +69,18 @@ public sealed class WebhookService(IWebhookStore webhooks, ICommandStore command
     /// <summary>Queues a new delivery of a finished command's webhook.</summary>
     public async Task<Outcome<RedeliverResponse>> RedeliverAsync(Account account, string commandId, CancellationToken ct)
     {
-        var found = Guid.TryParse(commandId, out var id) ? await commands.GetAsync(account.Id, id, ct) : null;
-        if (found is null)
+        var found = await commands.FindFinishedAsync(account, commandId, "The command has not finished; it is delivered when it does.", ct);
+        if (found.Problem is { } problem)
         {
-            return Problem.NotFound($"Command {commandId}");
+            return problem;
         }
-        if (!CommandStatus.IsFinal(found.Value.Command.Status))
-        {
-            return Problem.Conflict("The command has not finished; it is delivered when it does.");
-        }
+        var command = found.Value.Command;
         var config = await webhooks.GetConfigAsync(account.Id, ct);
-        if (found.Value.Command.WebhookUrl is null && config is not { IsActive: true })
+        if (command.WebhookUrl is null && config is not { IsActive: true })
         {
             return Problem.Conflict("The command has no webhook_url and the account has no active webhook configuration.");
         }
-        var delivery = await webhooks.EnqueueAsync(account.Id, id, ct);
+        var delivery = await webhooks.EnqueueAsync(account.Id, command.Id, ct);
         dispatcher.Wake();
         return new RedeliverResponse(delivery!.Value.ToString());
     }
